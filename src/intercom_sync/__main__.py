@@ -1,0 +1,3 @@
+from intercom_sync.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""A simulated Intercom workspace: seeded data, the REST contract, quirks, limits and faults."""

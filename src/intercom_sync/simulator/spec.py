@@ -1,0 +1,179 @@
+"""What a simulated workspace looks like and how the simulated service behaves.
+
+Plain dataclasses shared by the world generator, the HTTP app, the CLI and the
+tests. Everything is deterministic from `WorldSpec.seed` and `FaultSpec.seed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+DAY = 86_400
+
+# Scopes a token can hold, named after Intercom's Developer Hub permissions.
+SCOPES: tuple[str, ...] = (
+    "read_admins",  # GET /admins, /me
+    "read_users_companies",  # contacts, companies, segments, data attributes, teams
+    "read_conversations",  # conversations search and retrieve
+    "read_tags",  # GET /tags
+    "read_tickets",  # tickets search
+    "read_activity_logs",  # GET /admins/activity_logs
+)
+
+
+@dataclass(frozen=True)
+class WorldSpec:
+    """Sizes and time span of a seeded workspace. Same spec → same workspace."""
+
+    seed: int = 1
+    admins: int = 5
+    teams: int = 3
+    tags: int = 8
+    segments: int = 4
+    companies: int = 20
+    contacts: int = 60
+    conversations: int = 40
+    tickets: int = 10
+    activity_logs: int = 40
+    # Conversations whose history exceeds the API's 500-part cap.
+    long_conversations: int = 1
+    history_days: int = 365
+    # "Now" of the generated world (Unix seconds); the simulated clock starts here.
+    now: int = 1_767_225_600  # 2026-01-01T00:00:00Z
+    timezone: str = "America/New_York"
+    workspace_id: str = "sim0ws42"
+
+    @classmethod
+    def preset(cls, name: str, seed: int = 1, **overrides: int | str) -> WorldSpec:
+        if name not in PRESETS:
+            raise ValueError(f"unknown scale {name!r}; choose one of {', '.join(PRESETS)}")
+        return replace(PRESETS[name], seed=seed, **overrides)  # type: ignore[arg-type]
+
+
+PRESETS: dict[str, WorldSpec] = {
+    "tiny": WorldSpec(),
+    "small": WorldSpec(
+        admins=25,
+        teams=6,
+        tags=40,
+        segments=12,
+        companies=300,
+        contacts=2_000,
+        conversations=1_500,
+        tickets=120,
+        activity_logs=600,
+        long_conversations=2,
+    ),
+    "medium": WorldSpec(
+        admins=80,
+        teams=15,
+        tags=150,
+        segments=40,
+        companies=3_000,
+        contacts=30_000,
+        conversations=20_000,
+        tickets=2_000,
+        activity_logs=5_000,
+        long_conversations=5,
+    ),
+    "large": WorldSpec(
+        admins=250,
+        teams=40,
+        tags=400,
+        segments=80,
+        companies=20_000,
+        contacts=200_000,
+        conversations=100_000,
+        tickets=10_000,
+        activity_logs=20_000,
+        long_conversations=10,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Quirks:
+    """The real service's behaviours that trip syncs up (DESIGN §5). All on by default."""
+
+    # Contact search compares dates by calendar day in the workspace time zone.
+    contact_search_by_day: bool = True
+    # Search results reflect writes only after this many seconds.
+    search_lag_seconds: float = 120.0
+    # GET /conversations/{id} returns only the most recent N parts.
+    parts_cap: int | None = 500
+    # One company scroll per workspace; it expires after this much idle time.
+    single_scroll: bool = True
+    scroll_idle_expiry_seconds: float = 60.0
+    scroll_page_size: int = 100
+    # Activity logs need created_at_after, come newest first, page by URL.
+    activity_logs_strict: bool = True
+
+
+@dataclass(frozen=True)
+class RateLimitSpec:
+    """Intercom's limits: per app per minute, spread over 10-second windows, plus a workspace cap."""
+
+    enabled: bool = True
+    per_minute: int = 10_000
+    workspace_per_minute: int = 25_000
+    window_seconds: int = 10
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """Seeded failures. Rates are probabilities per request (0..1)."""
+
+    seed: int = 7
+    latency_ms: float = 0.0
+    latency_mode: Literal["fixed", "jitter", "longtail"] = "fixed"
+    error_500: float = 0.0
+    error_502: float = 0.0
+    error_503: float = 0.0
+    connection_reset: float = 0.0
+    truncated_body: float = 0.0
+    invalid_json: float = 0.0
+    # Probability per request that a 429 storm starts, and how many requests it lasts.
+    storm_rate: float = 0.0
+    storm_length: int = 20
+    # Bodies trickle out in chunks with this delay between them.
+    slow_body_ms: float = 0.0
+
+    @property
+    def any(self) -> bool:
+        return any(
+            (
+                self.latency_ms,
+                self.error_500,
+                self.error_502,
+                self.error_503,
+                self.connection_reset,
+                self.truncated_body,
+                self.invalid_json,
+                self.storm_rate,
+                self.slow_body_ms,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class TokenSpec:
+    """An access token the simulator accepts, and what it may read."""
+
+    scopes: frozenset[str] = frozenset(SCOPES)
+    # How a missing permission is reported: 401 token_unauthorized, or 403.
+    denial: Literal["401", "403"] = "401"
+    # Tokens of the same workspace share the workspace-wide rate cap.
+    app_id: str = "app-1"
+
+
+DEFAULT_TOKEN = "sim-token-0123456789abcdef"  # noqa: S105 - a fake token for the simulator
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    world: WorldSpec = field(default_factory=WorldSpec)
+    quirks: Quirks = field(default_factory=Quirks)
+    rate_limit: RateLimitSpec = field(default_factory=RateLimitSpec)
+    faults: FaultSpec = field(default_factory=FaultSpec)
+    tokens: dict[str, TokenSpec] = field(default_factory=lambda: {DEFAULT_TOKEN: TokenSpec()})
