@@ -112,7 +112,7 @@ class Quirks:
 
 @dataclass(frozen=True)
 class RateLimitSpec:
-    """Intercom's limits: per app per minute, spread over 10-second windows, plus a workspace cap."""
+    """Intercom's limits: per app per minute over 10-second windows, plus a workspace cap."""
 
     enabled: bool = True
     per_minute: int = 10_000
