@@ -1,0 +1,496 @@
+"""A `Store` over any DB-API connection; SQLite and PostgreSQL subclass it."""
+
+from __future__ import annotations
+
+import os
+from abc import abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+
+from intercom_sync.store import sql
+from intercom_sync.store.base import (
+    ApplyResult,
+    PageWrite,
+    RecordWrite,
+    RunRecord,
+    Shapes,
+    Store,
+)
+from intercom_sync.store.schema import (
+    INTERNAL_TABLES,
+    RAW_TABLES,
+    SCHEMA_VERSION,
+    SHAPE_TABLES,
+    RawTable,
+)
+
+_BATCH = 400  # keys per IN list: well under SQLite's and PostgreSQL's parameter limits
+
+_ENTITY_COLS = tuple(c for c, _ in SHAPE_TABLES["entities"].columns)
+_EVENT_COLS = tuple(c for c, _ in SHAPE_TABLES["events"].columns)
+_EDGE_COLS = tuple(c for c, _ in SHAPE_TABLES["edges"].columns)
+_METRIC_COLS = tuple(c for c, _ in SHAPE_TABLES["metrics"].columns)
+_MISSING: Any = object()
+
+
+def _process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class DbApiStore(Store):
+    dialect_def: sql.Dialect
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.dialect = self.dialect_def.name
+        self._conn: Any = self._connect()
+        self._statements: dict[str, str] = {}
+
+    # -- backend hooks ---------------------------------------------------------------------
+    @abstractmethod
+    def _connect(self) -> Any: ...
+
+    @abstractmethod
+    def _begin(self) -> None: ...
+
+    def _commit(self) -> None:
+        self._conn.commit()
+
+    def _rollback(self) -> None:
+        self._conn.rollback()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Any]:
+        self._begin()
+        cur = self._conn.cursor()
+        try:
+            yield cur
+        except BaseException:
+            self._rollback()
+            raise
+        else:
+            self._commit()
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- schema ----------------------------------------------------------------------------
+    def migrate(self) -> None:
+        d = self.dialect_def
+        stmts: list[str] = []
+        for raw in RAW_TABLES.values():
+            stmts += sql.raw_table_ddl(d, raw)
+        for table in (*SHAPE_TABLES.values(), *INTERNAL_TABLES.values()):
+            stmts += sql.table_ddl(d, table)
+        with self._tx() as cur:
+            for stmt in stmts:
+                cur.execute(stmt)
+            cur.execute(
+                d.translate("SELECT version FROM _schema_version WHERE version = ?"),
+                (SCHEMA_VERSION,),
+            )
+            if cur.fetchone() is None:
+                cur.execute(
+                    d.translate("INSERT INTO _schema_version (version, applied_at) VALUES (?, ?)"),
+                    (SCHEMA_VERSION, int(_wall())),
+                )
+
+    # -- statements ------------------------------------------------------------------------
+    def _stmt(self, name: str, build: Any) -> str:
+        stmt = self._statements.get(name)
+        if stmt is None:
+            stmt = self._statements[name] = build()
+        return stmt
+
+    def _raw_upsert(self, t: RawTable) -> str:
+        cols = tuple(c for c, _ in t.all_columns)
+        return self._stmt(
+            f"upsert:{t.name}",
+            lambda: sql.upsert(
+                self.dialect_def, t.name, cols, t.key_names, newer_only=t.has_updated_at
+            ),
+        )
+
+    # -- writes ----------------------------------------------------------------------------
+    def apply(self, write: PageWrite, now: int) -> ApplyResult:
+        result = ApplyResult()
+        with self._tx() as cur:
+            shapes = Shapes()
+            if write.table is not None and write.records:
+                table = RAW_TABLES[write.table]
+                fresh, stale, moved = self._split_stale(cur, table, write.records)
+                self._write_raw(cur, table, fresh, write.seen_pass, now)
+                self._touch_seen(cur, table, stale, write.seen_pass)
+                result.written, result.stale, result.moved = len(fresh), len(stale), moved
+                for rec in fresh:
+                    if rec.shapes:
+                        shapes.extend(rec.shapes)
+                self._enqueue_children(cur, write, fresh, moved, now)
+            shapes.extend(write.shapes)
+            self._write_shapes(cur, shapes, now)
+            self._write_gaps(cur, write, now)
+            self._dequeue_children(cur, write.dequeue_children)
+            self._write_state(cur, write.state, now)
+        return result
+
+    def _enqueue_children(
+        self,
+        cur: Any,
+        write: PageWrite,
+        fresh: list[RecordWrite],
+        moved: list[tuple[str, ...]],
+        now: int,
+    ) -> None:
+        if not write.enqueue_children or not moved:
+            return
+        moved_set = set(moved)
+        cols = ("stream", "parent_id", "parent_updated_at", "enqueued_at")
+        stmt = self._stmt(
+            "enqueue",
+            lambda: sql.upsert(
+                self.dialect_def, "_pending_children", cols, ("stream", "parent_id")
+            ),
+        )
+        rows = [
+            (child, rec.key[0], rec.updated_at, now)
+            for rec in fresh
+            if rec.key in moved_set
+            for child in write.enqueue_children
+        ]
+        cur.executemany(stmt, rows)
+
+    def _dequeue_children(self, cur: Any, done: list[tuple[str, str]]) -> None:
+        if done:
+            stmt = self.dialect_def.translate(
+                "DELETE FROM _pending_children WHERE stream = ? AND parent_id = ?"
+            )
+            cur.executemany(stmt, done)
+
+    def _split_stale(
+        self, cur: Any, t: RawTable, records: list[RecordWrite]
+    ) -> tuple[list[RecordWrite], list[RecordWrite], list[tuple[str, ...]]]:
+        """Split a page into fresh and stale records, and list the keys that moved.
+
+        A record older than the stored version is stale: it never replaces newer data. A
+        fresh record "moved" when it is new or its `updated_at` grew; only those schedule
+        child fetches (conversation parts are fetched only for conversations that moved).
+        """
+        if not t.has_updated_at:
+            return records, [], [r.key for r in records]
+        stored = self._stored_versions(cur, t, [r.key for r in records])
+        fresh: list[RecordWrite] = []
+        stale: list[RecordWrite] = []
+        moved: list[tuple[str, ...]] = []
+        for rec in records:
+            have = stored.get(rec.key, _MISSING)
+            if have is _MISSING or have is None or rec.updated_at is None:
+                fresh.append(rec)
+                moved.append(rec.key)
+            elif rec.updated_at < have:
+                stale.append(rec)
+            else:
+                fresh.append(rec)
+                if rec.updated_at > have:
+                    moved.append(rec.key)
+        return fresh, stale, moved
+
+    def _stored_versions(
+        self, cur: Any, t: RawTable, keys: list[tuple[str, ...]]
+    ) -> dict[tuple[str, ...], Any]:
+        stored: dict[tuple[str, ...], Any] = {}
+        nkey = len(t.key)
+        for i in range(0, len(keys), _BATCH):
+            chunk = keys[i : i + _BATCH]
+            where = sql.key_match(self.dialect_def, t.key_names, len(chunk))
+            params = [v for k in chunk for v in k]
+            cur.execute(
+                f"SELECT {', '.join(t.key_names)}, updated_at FROM {t.name} WHERE {where}", params
+            )
+            for row in cur.fetchall():
+                stored[tuple(str(v) for v in row[:nkey])] = row[nkey]
+        return stored
+
+    def _write_raw(
+        self, cur: Any, t: RawTable, records: list[RecordWrite], seen_pass: str | None, now: int
+    ) -> None:
+        if not records:
+            return
+        rows = [(*rec.row, now, seen_pass, None) for rec in records]
+        cur.executemany(self._raw_upsert(t), rows)
+
+    def _touch_seen(
+        self, cur: Any, t: RawTable, records: list[RecordWrite], seen_pass: str | None
+    ) -> None:
+        if not records or seen_pass is None:
+            return
+        where = " AND ".join(f"{k} = ?" for k in t.key_names)
+        stmt = self.dialect_def.translate(
+            f"UPDATE {t.name} SET seen_pass = ?, deleted_at = NULL WHERE {where}"
+        )
+        cur.executemany(stmt, [(seen_pass, *rec.key) for rec in records])
+
+    def _write_shapes(self, cur: Any, shapes: Shapes, now: int) -> None:
+        d = self.dialect_def
+        if shapes.edge_scopes:
+            stmt = d.translate(
+                "DELETE FROM edges WHERE connector = ? AND src_type = ? AND src_id = ? "
+                "AND relation = ?"
+            )
+            cur.executemany(stmt, shapes.edge_scopes)
+        if shapes.event_scopes:
+            stmt = d.translate(
+                "DELETE FROM events WHERE connector = ? AND event_type = ? "
+                "AND entity_type = ? AND entity_id = ?"
+            )
+            cur.executemany(stmt, shapes.event_scopes)
+        if shapes.metric_scopes:
+            stmt = d.translate(
+                "DELETE FROM metrics WHERE connector = ? AND entity_type = ? AND entity_id = ?"
+            )
+            cur.executemany(stmt, shapes.metric_scopes)
+        if shapes.entities:
+            stmt = self._stmt(
+                "entities",
+                lambda: sql.upsert(
+                    d, "entities", _ENTITY_COLS, SHAPE_TABLES["entities"].key, newer_only=True
+                ),
+            )
+            cur.executemany(stmt, [(*e, now, None) for e in shapes.entities])
+        if shapes.events:
+            stmt = self._stmt(
+                "events", lambda: sql.upsert(d, "events", _EVENT_COLS, SHAPE_TABLES["events"].key)
+            )
+            cur.executemany(stmt, [(*e, now) for e in shapes.events])
+        if shapes.edges:
+            stmt = self._stmt(
+                "edges", lambda: sql.upsert(d, "edges", _EDGE_COLS, SHAPE_TABLES["edges"].key)
+            )
+            cur.executemany(stmt, [(*e, now) for e in shapes.edges])
+
+    def _write_gaps(self, cur: Any, write: PageWrite, now: int) -> None:
+        d = self.dialect_def
+        if write.gaps_closed:
+            stmt = d.translate("DELETE FROM _parts_gaps WHERE conversation_id = ?")
+            cur.executemany(stmt, [(cid,) for cid in write.gaps_closed])
+        if write.gaps:
+            cols = ("conversation_id", "expected", "stored", "missing", "detected_at")
+            stmt = self._stmt(
+                "gaps", lambda: sql.upsert(d, "_parts_gaps", cols, ("conversation_id",))
+            )
+            rows = [
+                (g.conversation_id, g.expected, g.stored, g.expected - g.stored, now)
+                for g in write.gaps
+            ]
+            cur.executemany(stmt, rows)
+
+    def _write_state(self, cur: Any, states: dict[str, dict[str, Any]], now: int) -> None:
+        if not states:
+            return
+        d = self.dialect_def
+        stmt = self._stmt(
+            "state",
+            lambda: sql.upsert(d, "_sync_state", ("stream", "state", "updated_at"), ("stream",)),
+        )
+        cur.executemany(stmt, [(s, orjson.dumps(v).decode(), now) for s, v in states.items()])
+
+    def save_state(self, states: dict[str, dict[str, Any]], now: int) -> None:
+        with self._tx() as cur:
+            self._write_state(cur, states, now)
+
+    def mark_deleted(
+        self,
+        table: str,
+        pass_id: str,
+        now: int,
+        *,
+        scope: dict[str, Any] | None = None,
+        updated_since: int | None = None,
+        state: dict[str, dict[str, Any]] | None = None,
+        entity_type: str | None = None,
+        connector: str = "intercom",
+    ) -> int:
+        t = RAW_TABLES[table]
+        conds = ["deleted_at IS NULL", "(seen_pass IS NULL OR seen_pass <> ?)"]
+        params: list[Any] = [pass_id]
+        for col, val in (scope or {}).items():
+            conds.append(f"{col} = ?")
+            params.append(val)
+        if updated_since is not None and t.has_updated_at:
+            conds.append("(updated_at IS NULL OR updated_at >= ?)")
+            params.append(updated_since)
+        where = " AND ".join(conds)
+        d = self.dialect_def
+        with self._tx() as cur:
+            if entity_type is not None and t.key_names == ("id",):
+                cur.execute(
+                    d.translate(
+                        "UPDATE entities SET deleted_at = ? WHERE connector = ? "
+                        "AND entity_type = ? AND deleted_at IS NULL AND entity_id IN "
+                        f"(SELECT id FROM {t.name} WHERE {where})"
+                    ),
+                    (now * 1000, connector, entity_type, *params),
+                )
+            cur.execute(
+                d.translate(f"UPDATE {t.name} SET deleted_at = ? WHERE {where}"), (now, *params)
+            )
+            marked = int(cur.rowcount or 0)
+            self._write_state(cur, state or {}, now)
+        return marked
+
+    # -- reads -----------------------------------------------------------------------------
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cur = self._conn.cursor()
+        try:
+            cur.execute(self.dialect_def.translate(statement), tuple(params))
+            rows = cur.fetchall()
+        finally:
+            cur.close()
+        self._end_read()
+        return [tuple(r) for r in rows]
+
+    def _end_read(self) -> None:
+        """Close the implicit read transaction some drivers open."""
+
+    def get_state(self, stream: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT state FROM _sync_state WHERE stream = ?", (stream,))
+        return _load_json(rows[0][0]) if rows else None
+
+    def all_states(self) -> dict[str, dict[str, Any]]:
+        return {s: _load_json(v) for s, v in self.query("SELECT stream, state FROM _sync_state")}
+
+    def stored_parts(self, conversation_id: str) -> list[dict[str, Any]]:
+        rows = self.query(
+            "SELECT raw FROM conversation_parts WHERE conversation_id = ? ORDER BY created_at, id",
+            (conversation_id,),
+        )
+        return [orjson.loads(r[0]) for r in rows]
+
+    def stored_parts_many(self, conversation_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {cid: [] for cid in conversation_ids}
+        ids = list(out)
+        for i in range(0, len(ids), _BATCH):
+            chunk = ids[i : i + _BATCH]
+            rows = self.query(
+                "SELECT conversation_id, raw FROM conversation_parts WHERE conversation_id IN "
+                f"({', '.join('?' * len(chunk))}) ORDER BY conversation_id, created_at, id",
+                chunk,
+            )
+            for cid, raw in rows:
+                out[cid].append(orjson.loads(raw))
+        return out
+
+    def pending_children(self, stream: str, limit: int | None = None) -> list[tuple[str, int]]:
+        sql_text = (
+            "SELECT parent_id, parent_updated_at FROM _pending_children WHERE stream = ? "
+            "ORDER BY enqueued_at, parent_id"
+        )
+        if limit is not None:
+            sql_text += f" LIMIT {int(limit)}"
+        return [(str(p), int(u or 0)) for p, u in self.query(sql_text, (stream,))]
+
+    # -- runs ------------------------------------------------------------------------------
+    def start_run(self, run: RunRecord) -> list[str]:
+        d = self.dialect_def
+        with self._tx() as cur:
+            cur.execute("SELECT run_id, pid FROM _sync_runs WHERE status = 'running'")
+            dead = [rid for rid, pid in cur.fetchall() if not _process_alive(pid)]
+            if dead:
+                cur.executemany(
+                    d.translate("UPDATE _sync_runs SET status = 'interrupted' WHERE run_id = ?"),
+                    [(rid,) for rid in dead],
+                )
+            cur.execute(
+                d.translate(
+                    "INSERT INTO _sync_runs (run_id, started_at, status, mode, pid, streams, "
+                    "requests, rate_limited, errors) VALUES (?, ?, 'running', ?, ?, ?, 0, 0, ?)"
+                ),
+                (run.run_id, run.started_at, run.mode, run.pid, "{}", "[]"),
+            )
+        return dead
+
+    def update_run(self, run_id: str, streams: dict[str, Any], requests: int) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                self.dialect_def.translate(
+                    "UPDATE _sync_runs SET streams = ?, requests = ? WHERE run_id = ?"
+                ),
+                (orjson.dumps(streams).decode(), requests, run_id),
+            )
+
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        finished_at: int,
+        status: str,
+        streams: dict[str, Any],
+        requests: int,
+        rate_limited: int,
+        errors: list[str],
+    ) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                self.dialect_def.translate(
+                    "UPDATE _sync_runs SET finished_at = ?, status = ?, streams = ?, requests = ?, "
+                    "rate_limited = ?, errors = ? WHERE run_id = ?"
+                ),
+                (
+                    finished_at,
+                    status,
+                    orjson.dumps(streams).decode(),
+                    requests,
+                    rate_limited,
+                    orjson.dumps(errors).decode(),
+                    run_id,
+                ),
+            )
+
+    # -- locks -----------------------------------------------------------------------------
+    def try_lock(self, name: str, owner: str, ttl: float, now: float) -> bool:
+        d = self.dialect_def
+        with self._tx() as cur:
+            cur.execute(
+                d.translate(
+                    "INSERT INTO _locks (name, owner, expires_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
+                    "expires_at = excluded.expires_at "
+                    "WHERE _locks.expires_at < ? OR _locks.owner = excluded.owner"
+                ),
+                (name, owner, now + ttl, now),
+            )
+            cur.execute(d.translate("SELECT owner FROM _locks WHERE name = ?"), (name,))
+            row = cur.fetchone()
+        return bool(row and row[0] == owner)
+
+    def release_lock(self, name: str, owner: str) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                self.dialect_def.translate("DELETE FROM _locks WHERE name = ? AND owner = ?"),
+                (name, owner),
+            )
+
+
+def _load_json(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    loaded = orjson.loads(value)
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _wall() -> float:
+    import time
+
+    return time.time()
