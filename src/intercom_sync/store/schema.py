@@ -145,6 +145,8 @@ RAW_TABLES: dict[str, RawTable] = {
                 _bool("archived"),
                 _int("created_at"),
             ),
+            # `model` is optional in the record; the engine knows it from the request.
+            parent_key=("model",),
         ),
         RawTable(
             "company_attributes",
@@ -157,6 +159,8 @@ RAW_TABLES: dict[str, RawTable] = {
                 _bool("archived"),
                 _int("created_at"),
             ),
+            # `model` is optional in the record; the engine knows it from the request.
+            parent_key=("model",),
         ),
         RawTable(
             "contacts",
