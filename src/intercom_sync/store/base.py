@@ -98,6 +98,9 @@ class PageWrite:
     enqueue_children: tuple[str, ...] = ()
     # Child work finished in this transaction: (child stream, parent id).
     dequeue_children: list[tuple[str, str]] = field(default_factory=list)
+    # The records are the COMPLETE set for this scope (e.g. {"company_id": "c1"}): rows of
+    # the table in the scope that are not among them are marked deleted.
+    complete_scope: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)

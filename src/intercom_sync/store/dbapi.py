@@ -139,6 +139,8 @@ class DbApiStore(Store):
                     if rec.shapes:
                         shapes.extend(rec.shapes)
                 self._enqueue_children(cur, write, fresh, moved, now)
+            if write.table is not None and write.complete_scope is not None:
+                self._close_scope(cur, RAW_TABLES[write.table], write, now)
             shapes.extend(write.shapes)
             self._write_shapes(cur, shapes, now)
             self._write_gaps(cur, write, now)
@@ -171,6 +173,18 @@ class DbApiStore(Store):
             for child in write.enqueue_children
         ]
         cur.executemany(stmt, rows)
+
+    def _close_scope(self, cur: Any, t: RawTable, write: PageWrite, now: int) -> None:
+        """Mark rows of the scope that this complete listing no longer contains."""
+        scope = write.complete_scope or {}
+        conds = [f"{col} = ?" for col in scope] + ["deleted_at IS NULL"]
+        params: list[Any] = list(scope.values())
+        keys = [r.key for r in write.records]
+        if keys:
+            conds.append(f"NOT ({sql.key_match(sql.SQLITE, t.key_names, len(keys))})")
+            params += [v for k in keys for v in k]
+        stmt = f"UPDATE {t.name} SET deleted_at = ? WHERE {' AND '.join(conds)}"
+        cur.execute(self.dialect_def.translate(stmt), (now, *params))
 
     def _dequeue_children(self, cur: Any, done: list[tuple[str, str]]) -> None:
         if done:

@@ -1,0 +1,143 @@
+"""What every stream runner of one sync run shares: client, store, options, progress."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from intercom_sync.client.http import ApiResponse, IntercomClient
+from intercom_sync.client.pagination import Request
+from intercom_sync.clock import Clock
+from intercom_sync.store.base import ApplyResult, PageWrite
+from intercom_sync.store.writer import AsyncStore
+
+Status = Literal["pending", "running", "succeeded", "failed", "skipped"]
+
+
+@dataclass
+class StreamResult:
+    name: str
+    status: Status = "pending"
+    records: int = 0
+    pages: int = 0
+    requests: int = 0
+    deleted: int = 0
+    error: str | None = None
+    warning: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "status": self.status,
+            "records": self.records,
+            "pages": self.pages,
+            "requests": self.requests,
+            "deleted": self.deleted,
+        }
+        if self.error:
+            out["error"] = self.error
+        if self.warning:
+            out["warning"] = self.warning
+        out.update(self.detail)
+        return out
+
+
+class ProgressSink(Protocol):
+    """Where a run reports what it does (a Rich display, a log, nothing)."""
+
+    def stream_started(self, name: str) -> None: ...
+
+    def stream_progress(self, result: StreamResult) -> None: ...
+
+    def stream_finished(self, result: StreamResult) -> None: ...
+
+    def note(self, message: str) -> None: ...
+
+
+class NullProgress:
+    def stream_started(self, name: str) -> None:
+        pass
+
+    def stream_progress(self, result: StreamResult) -> None:
+        pass
+
+    def stream_finished(self, result: StreamResult) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The settings a run needs, resolved from configuration and flags."""
+
+    full: bool = False
+    start: int = 1_577_836_800  # 2020-01-01T00:00:00Z
+    lookback_days: int = 0
+    search_lag: float = 300.0
+    activity_logs_slice_days: int = 30
+    connector: str = "intercom"
+    api_version: str = "2.11"
+    per_page: int = 150
+    # Companies: how long to wait for another sync's scroll, and how often to restart ours.
+    scroll_wait_seconds: float = 600.0
+    scroll_restarts: int = 5
+    child_workers: int = 64
+
+
+@dataclass
+class SyncContext:
+    client: IntercomClient
+    store: AsyncStore
+    options: RunOptions
+    clock: Clock
+    run_id: str
+    progress: ProgressSink
+    selected: frozenset[str]
+    results: dict[str, StreamResult] = field(default_factory=dict)
+    workspace_timezone: str | None = None
+    # Set when a stream finishes; its children drain their queue, then stop.
+    finished: dict[str, asyncio.Event] = field(default_factory=dict)
+    # Set after a parent page commits work for a child stream (keyed by the child).
+    work: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    def server_now(self) -> float:
+        """The service's clock (from `Date` headers) when known: immune to local skew."""
+        return self.client.server_time if self.client.server_time is not None else self.clock.now()
+
+    def now(self) -> int:
+        return int(self.clock.now())
+
+    def result(self, stream: str) -> StreamResult:
+        return self.results.setdefault(stream, StreamResult(stream))
+
+    async def send(self, stream: str, request: Request) -> ApiResponse:
+        self.result(stream).requests += 1
+        return await self.client.send(request)
+
+    async def get(
+        self, stream: str, path: str, params: Mapping[str, Any] | None = None
+    ) -> ApiResponse:
+        return await self.send(stream, Request.get(path, params))
+
+    async def apply(self, write: PageWrite) -> ApplyResult:
+        outcome = await self.store.apply(write, self.now())
+        if outcome.moved:
+            for child in write.enqueue_children:
+                self.work_event(child).set()
+        return outcome
+
+    def finished_event(self, stream: str) -> asyncio.Event:
+        return self.finished.setdefault(stream, asyncio.Event())
+
+    def work_event(self, child: str) -> asyncio.Event:
+        return self.work.setdefault(child, asyncio.Event())
+
+    def page_done(self, stream: str, records: int) -> None:
+        result = self.result(stream)
+        result.pages += 1
+        result.records += records
+        self.progress.stream_progress(result)

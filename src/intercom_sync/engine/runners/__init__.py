@@ -1,0 +1,1 @@
+"""One runner per kind of stream (see `streams.catalog.Kind`)."""

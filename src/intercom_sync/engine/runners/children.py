@@ -1,0 +1,94 @@
+"""Child streams: one request per parent record whose updated_at moved (DESIGN §5).
+
+The parent's page write puts the changed parents into a queue in the store, in the same
+transaction as the parent's checkpoint. Workers here drain that queue concurrently (the
+rate governor and concurrency controller bound them), and each child write removes its
+parent from the queue in its own transaction. So the parent's cursor and the children's
+progress are separate, and a crash at any point leaves exactly the unfinished work queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from intercom_sync.client.errors import NotFoundError
+from intercom_sync.engine.context import SyncContext
+from intercom_sync.store.base import PageWrite
+from intercom_sync.streams.catalog import StreamSpec
+
+FetchOne = Callable[[SyncContext, StreamSpec, str], Awaitable[PageWrite]]
+
+_BATCH = 500
+
+
+async def run_children(ctx: SyncContext, spec: StreamSpec, fetch_one: FetchOne) -> None:
+    assert spec.parent is not None
+    queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=_BATCH * 2)
+    workers = max(1, ctx.options.child_workers)
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(workers):
+                group.create_task(_worker(ctx, spec, fetch_one, queue))
+            group.create_task(_feed_then_stop(ctx, spec, queue, workers))
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    remaining = await ctx.store.call(ctx.store.store.pending_children, spec.name)
+    state = {"completed_at": ctx.now(), "pending": len(remaining)}
+    await ctx.store.call(ctx.store.store.save_state, {spec.name: state}, ctx.now())
+
+
+async def _feed_then_stop(
+    ctx: SyncContext, spec: StreamSpec, queue: asyncio.Queue[str | None], workers: int
+) -> None:
+    await _feed(ctx, spec, queue, set())
+    for _ in range(workers):
+        await queue.put(None)
+
+
+async def _feed(
+    ctx: SyncContext, spec: StreamSpec, queue: asyncio.Queue[str | None], seen: set[str]
+) -> None:
+    """Queue every pending parent once, until the parent stream has finished and no
+    pending work is left that this run has not tried."""
+    assert spec.parent is not None
+    parent_done = ctx.finished_event(spec.parent)
+    work = ctx.work_event(spec.name)
+    while True:
+        work.clear()
+        finished_before_read = parent_done.is_set()
+        pending = await ctx.store.call(ctx.store.store.pending_children, spec.name)
+        fresh = [pid for pid, _ in pending if pid not in seen]
+        for parent_id in fresh:
+            seen.add(parent_id)
+            await queue.put(parent_id)
+        if fresh:
+            continue
+        if finished_before_read:
+            return
+        await _wait_any(work, parent_done)
+
+
+async def _wait_any(*events: asyncio.Event) -> None:
+    waiters = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+
+
+async def _worker(
+    ctx: SyncContext, spec: StreamSpec, fetch_one: FetchOne, queue: asyncio.Queue[str | None]
+) -> None:
+    while True:
+        parent_id = await queue.get()
+        if parent_id is None:
+            return
+        try:
+            write = await fetch_one(ctx, spec, parent_id)
+        except NotFoundError:
+            # The parent is gone (deleted since it was queued): nothing left to fetch.
+            write = PageWrite(dequeue_children=[(spec.name, parent_id)])
+        await ctx.apply(write)
+        ctx.page_done(spec.name, len(write.records))

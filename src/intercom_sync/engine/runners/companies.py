@@ -1,0 +1,173 @@
+"""Companies through the scroll API (DESIGN §5).
+
+Intercom allows ONE open company scroll per workspace; it expires after a minute idle.
+So: a lock in the store keeps syncs sharing the store from scrolling at once; a
+`scroll_exists` answer (another app or process scrolling) waits and retries; an expired
+scroll (404) or a scroll that keeps failing is restarted from the top, de-duplicated by
+the upsert — never silently stopped early. The scroll has no server-side filter, so the
+incremental mode filters on `updated_at` here and writes only what changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from intercom_sync.client.errors import (
+    NotFoundError,
+    ScrollExistsError,
+    TransientError,
+)
+from intercom_sync.client.pagination import Request, ScrollPaginator
+from intercom_sync.engine.bounds import lower_bound, signpost
+from intercom_sync.engine.context import SyncContext
+from intercom_sync.store.base import PageWrite
+from intercom_sync.streams.catalog import StreamSpec
+from intercom_sync.streams.transform import page_writes
+
+LOCK_NAME = "companies_scroll"
+_LOCK_TTL = 120.0  # renewed on every page; a dead holder frees it after this long
+_POLL = 5.0
+
+
+class ScrollAbandoned(Exception):
+    """The scroll could not be completed (restarted too often or never obtained)."""
+
+
+@dataclass
+class _Scan:
+    pass_id: str
+    full: bool
+    lower: int | None  # incremental: write only records with updated_at >= lower
+    seen: dict[str, int] = field(default_factory=dict)  # id -> updated_at written
+    restarts: int = 0
+
+
+async def run_companies(ctx: SyncContext, spec: StreamSpec) -> None:
+    state = await ctx.store.call(ctx.store.store.get_state, spec.name) or {}
+    cursor = state.get("cursor")
+    full = ctx.options.full or cursor is None
+    lower = lower_bound(
+        cursor, full=full, start=ctx.options.start, lookback_days=ctx.options.lookback_days
+    )
+    scan = _Scan(pass_id=ctx.run_id, full=full, lower=None if full else lower)
+    ctx.result(spec.name).detail["mode"] = "full" if full else "incremental"
+    owner = f"{ctx.run_id}:{uuid.uuid4().hex[:8]}"
+    await _acquire_lock(ctx, spec, owner)
+    try:
+        mark = signpost(ctx.server_now(), ctx.options.search_lag)
+        await _scroll_with_restarts(ctx, spec, scan, owner)
+    finally:
+        await ctx.store.call(ctx.store.store.release_lock, LOCK_NAME, owner)
+    await _complete(ctx, spec, scan, state, mark)
+
+
+async def _acquire_lock(ctx: SyncContext, spec: StreamSpec, owner: str) -> None:
+    waited = 0.0
+    announced = False
+    while not await ctx.store.call(
+        ctx.store.store.try_lock, LOCK_NAME, owner, _LOCK_TTL, ctx.clock.now()
+    ):
+        if waited >= ctx.options.scroll_wait_seconds:
+            raise ScrollAbandoned(
+                f"another sync sharing this store held the company scroll for {waited:.0f}s"
+            )
+        if not announced:
+            ctx.progress.note("companies: waiting for another sync's company scroll to finish")
+            announced = True
+        await ctx.clock.sleep(_POLL)
+        waited += _POLL
+
+
+async def _scroll_with_restarts(
+    ctx: SyncContext, spec: StreamSpec, scan: _Scan, owner: str
+) -> None:
+    while True:
+        try:
+            await _scroll_once(ctx, spec, scan, owner)
+            return
+        except (NotFoundError, TransientError) as error:
+            scan.restarts += 1
+            ctx.result(spec.name).detail["scroll_restarts"] = scan.restarts
+            if scan.restarts > ctx.options.scroll_restarts:
+                raise ScrollAbandoned(
+                    f"the company scroll failed {scan.restarts} times (last: {error})"
+                ) from error
+            why = "expired" if isinstance(error, NotFoundError) else "kept failing"
+            ctx.progress.note(f"companies: the scroll {why}; restarting it from the top")
+
+
+async def _scroll_once(ctx: SyncContext, spec: StreamSpec, scan: _Scan, owner: str) -> None:
+    request: Request | None = Request.get(spec.endpoint)
+    paginator = ScrollPaginator(spec.records_key)
+    while request is not None:
+        response = await _send_waiting_for_scroll(ctx, spec, request)
+        records = [r for r in response.data.get(spec.records_key) or [] if isinstance(r, dict)]
+        await _write_page(ctx, spec, scan, records)
+        await ctx.store.call(ctx.store.store.try_lock, LOCK_NAME, owner, _LOCK_TTL, ctx.clock.now())
+        request = paginator.next_request(request, response.data)
+
+
+async def _send_waiting_for_scroll(ctx: SyncContext, spec: StreamSpec, request: Request) -> Any:
+    """A second scroll in the workspace is refused; the first expires within a minute."""
+    waited = 0.0
+    while True:
+        try:
+            return await ctx.send(spec.name, request)
+        except ScrollExistsError:
+            if (
+                "scroll_param" in (request.params or {})
+                or waited >= ctx.options.scroll_wait_seconds
+            ):
+                raise
+            ctx.progress.note("companies: another scroll is open in this workspace; waiting")
+            await ctx.clock.sleep(_POLL * 2)
+            waited += _POLL * 2
+
+
+async def _write_page(
+    ctx: SyncContext, spec: StreamSpec, scan: _Scan, records: list[dict[str, Any]]
+) -> None:
+    # A restarted scroll repeats what it already wrote: skip exact repeats only, so a
+    # company that changed in between is still written.
+    fresh = [r for r in records if scan.seen.get(str(r.get("id"))) != _updated_at(r)]
+    scan.seen.update((str(r.get("id")), _updated_at(r)) for r in records)
+    if scan.lower is not None:
+        lower = scan.lower
+        fresh = [r for r in fresh if _updated_at(r) >= lower]
+    children = tuple(c for c in spec.children if c in ctx.selected)
+    write = PageWrite(
+        table=spec.name,
+        records=page_writes(spec.name, fresh, connector=ctx.options.connector),
+        seen_pass=scan.pass_id if scan.full else None,
+        enqueue_children=children,
+    )
+    await ctx.apply(write)
+    ctx.page_done(spec.name, len(fresh))
+
+
+async def _complete(
+    ctx: SyncContext, spec: StreamSpec, scan: _Scan, state: dict[str, Any], mark: int
+) -> None:
+    now = ctx.now()
+    new_state = {**state, "cursor": mark, "completed_at": now, "companies_seen": len(scan.seen)}
+    result = ctx.result(spec.name)
+    if scan.full:
+        new_state["last_full_pass_at"] = now
+        result.deleted = await ctx.store.call(
+            ctx.store.store.mark_deleted,
+            spec.name,
+            scan.pass_id,
+            now,
+            state={spec.name: new_state},
+            entity_type=spec.entity_type,
+            connector=ctx.options.connector,
+        )
+    else:
+        await ctx.store.call(ctx.store.store.save_state, {spec.name: new_state}, now)
+
+
+def _updated_at(record: dict[str, Any]) -> int:
+    value = record.get("updated_at")
+    return int(value) if isinstance(value, int | float) else 0

@@ -1,0 +1,178 @@
+"""Every Intercom resource we sync, declared rather than scripted (DESIGN §4).
+
+A declaration says where a stream's records come from and how they page; the engine picks
+the runner for its `kind`. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["list", "search", "scroll", "child", "activity_logs"]
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    kind: Kind
+    endpoint: str
+    records_key: str
+    scope: str  # the Developer Hub permission a token needs
+    entity_type: str | None = None
+    method: Literal["GET", "POST"] = "GET"
+    params: dict[str, Any] = field(default_factory=dict)
+    # "list": every run reads everything, so every run is a full pass (deletes marked).
+    # "search": server-side incremental on updated_at.
+    # "scroll": reads everything, writes what changed (client-side incremental).
+    # "child": fetched per parent record whose updated_at moved.
+    parent: str | None = None
+    # Contact search compares dates by calendar day (DESIGN §5).
+    day_granular: bool = False
+    # Missing permission skips the stream with a warning instead of failing the run.
+    optional: bool = False
+    # Children scheduled for every record of this stream whose updated_at moved.
+    children: tuple[str, ...] = ()
+    # Never mark rows of this stream deleted (history accumulates: parts, activity logs).
+    append_only: bool = False
+    description: str = ""
+
+
+_USERS = "Read and list users and companies"
+
+CATALOG: tuple[StreamSpec, ...] = (
+    StreamSpec(
+        "admins",
+        "list",
+        "/admins",
+        "admins",
+        "Read admins",
+        "intercom_admin",
+        description="Teammates, with away mode and inbox seat",
+    ),
+    StreamSpec(
+        "teams",
+        "list",
+        "/teams",
+        "teams",
+        _USERS,
+        "intercom_team",
+        description="Inbox teams and their admins",
+    ),
+    StreamSpec("tags", "list", "/tags", "data", "Read tags", "intercom_tag", description="Tags"),
+    StreamSpec(
+        "segments",
+        "list",
+        "/segments",
+        "segments",
+        _USERS,
+        "intercom_segment",
+        description="Contact segments",
+    ),
+    StreamSpec(
+        "contact_attributes",
+        "list",
+        "/data_attributes",
+        "data",
+        _USERS,
+        params={"model": "contact"},
+        description="Contact data attributes",
+    ),
+    StreamSpec(
+        "company_attributes",
+        "list",
+        "/data_attributes",
+        "data",
+        _USERS,
+        params={"model": "company"},
+        description="Company data attributes",
+    ),
+    StreamSpec(
+        "contacts",
+        "search",
+        "/contacts/search",
+        "data",
+        _USERS,
+        "intercom_contact",
+        method="POST",
+        day_granular=True,
+        description="Users and leads",
+    ),
+    StreamSpec(
+        "conversations",
+        "search",
+        "/conversations/search",
+        "conversations",
+        "Read conversations",
+        "intercom_conversation",
+        method="POST",
+        children=("conversation_parts",),
+        description="Conversations with statistics",
+    ),
+    StreamSpec(
+        "conversation_parts",
+        "child",
+        "/conversations/{id}",
+        "conversation_parts",
+        "Read conversations",
+        parent="conversations",
+        append_only=True,
+        description="Every part of every changed conversation",
+    ),
+    StreamSpec(
+        "companies",
+        "scroll",
+        "/companies/scroll",
+        "data",
+        _USERS,
+        "intercom_company",
+        children=("company_segments",),
+        description="Companies (scroll API)",
+    ),
+    StreamSpec(
+        "company_segments",
+        "child",
+        "/companies/{id}/segments",
+        "data",
+        _USERS,
+        parent="companies",
+        description="Each company's segments",
+    ),
+    StreamSpec(
+        "tickets",
+        "search",
+        "/tickets/search",
+        "tickets",
+        "Read tickets",
+        "intercom_ticket",
+        method="POST",
+        optional=True,
+        description="Tickets (skipped when the token may not read them)",
+    ),
+    StreamSpec(
+        "activity_logs",
+        "activity_logs",
+        "/admins/activity_logs",
+        "activity_logs",
+        "Read admin activity logs",
+        append_only=True,
+        description="Admin activity logs",
+    ),
+)
+
+STREAMS: dict[str, StreamSpec] = {s.name: s for s in CATALOG}
+STREAM_NAMES: tuple[str, ...] = tuple(STREAMS)
+
+
+def select_streams(names: tuple[str, ...] | list[str]) -> list[StreamSpec]:
+    """The chosen streams in catalog order; a child brings its parent along.
+
+    Parts are only fetched for conversations the conversations stream finds changed, so
+    choosing `conversation_parts` alone still reads the conversations it needs.
+    """
+    wanted = set(names) if names else set(STREAM_NAMES)
+    for name in list(wanted):
+        parent = STREAMS[name].parent
+        if parent is not None:
+            wanted.add(parent)
+    return [s for s in CATALOG if s.name in wanted]
