@@ -1,0 +1,169 @@
+"""How each Intercom endpoint pages, as small pure strategy objects.
+
+A paginator looks at the request just sent and the parsed body that came
+back, and returns the next request — or None when the stream is exhausted.
+Requests are immutable values that serialise to plain dicts, so the engine
+can store "the next request" as a resume token in its checkpoint.
+
+Intercom pages in five ways:
+
+* search endpoints: POST body `pagination.starting_after` ← `pages.next.starting_after`;
+* the company scroll: `scroll_param` ← `scroll_param`, ending on an empty page;
+* activity logs: `pages.next` is the full URL of the next page;
+* contact sub-lists: `page` / `per_page` query parameters and `pages.total_pages`;
+* small lists (admins, teams, tags…): one page.
+
+A paginator that would request the same page again raises `PaginationError`
+rather than loop forever or silently stop.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+Method = Literal["GET", "POST"]
+
+
+class PaginationError(Exception):
+    """The server's pagination data cannot be followed (missing or repeating cursor)."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """One API request: `path` is relative to the base URL, or an absolute same-host URL."""
+
+    method: Method
+    path: str
+    params: Mapping[str, Any] | None = None
+    json: Mapping[str, Any] | None = field(default=None)
+
+    @classmethod
+    def get(cls, path: str, params: Mapping[str, Any] | None = None) -> Request:
+        return cls("GET", path, dict(params) if params is not None else None)
+
+    @classmethod
+    def post(cls, path: str, json: Mapping[str, Any]) -> Request:
+        return cls("POST", path, None, copy.deepcopy(dict(json)))
+
+    def with_params(self, **updates: Any) -> Request:
+        params = dict(self.params or {})
+        params.update(updates)
+        return Request(self.method, self.path, params, self.json)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, for checkpoints."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "params": dict(self.params) if self.params is not None else None,
+            "json": copy.deepcopy(dict(self.json)) if self.json is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Request:
+        method = data["method"]
+        if method not in ("GET", "POST"):
+            raise ValueError(f"unsupported method {method!r}")
+        params, body = data.get("params"), data.get("json")
+        return cls(method, str(data["path"]), params, body)
+
+
+class Paginator(Protocol):
+    def next_request(self, previous: Request, data: Mapping[str, Any]) -> Request | None:
+        """The request for the page after `previous`, whose parsed body is `data`."""
+        ...
+
+
+class SinglePage:
+    """Endpoints that return everything at once."""
+
+    def next_request(self, previous: Request, data: Mapping[str, Any]) -> Request | None:
+        return None
+
+
+class SearchCursorPaginator:
+    """POST search endpoints: copy `pages.next.starting_after` into the body's `pagination`."""
+
+    def next_request(self, previous: Request, data: Mapping[str, Any]) -> Request | None:
+        following = _pages(data).get("next")
+        cursor = following.get("starting_after") if isinstance(following, Mapping) else None
+        if not cursor:
+            return None
+        body = copy.deepcopy(dict(previous.json or {}))
+        pagination = dict(body.get("pagination") or {})
+        if pagination.get("starting_after") == cursor:
+            raise PaginationError(f"search returned the same cursor twice ({cursor!r})")
+        pagination["starting_after"] = cursor
+        body["pagination"] = pagination
+        return Request(previous.method, previous.path, previous.params, body)
+
+
+class ScrollPaginator:
+    """The company scroll: follow `scroll_param` until a page comes back empty."""
+
+    def __init__(self, records_key: str = "data") -> None:
+        self.records_key = records_key
+
+    def next_request(self, previous: Request, data: Mapping[str, Any]) -> Request | None:
+        if not data.get(self.records_key):
+            return None
+        scroll_param = data.get("scroll_param")
+        if not isinstance(scroll_param, str) or not scroll_param:
+            raise PaginationError("a scroll page with records came back without a scroll_param")
+        return previous.with_params(scroll_param=scroll_param)
+
+
+class NextUrlPaginator:
+    """Activity logs (and other list endpoints): `pages.next` is the next page's full URL.
+
+    Newer API versions may send `pages.next` as `{starting_after: …}` instead;
+    that is followed by adding `starting_after` to the query.
+    """
+
+    def next_request(self, previous: Request, data: Mapping[str, Any]) -> Request | None:
+        following = _pages(data).get("next")
+        if isinstance(following, str) and following:
+            if following == previous.path and not previous.params:
+                raise PaginationError(f"pages.next points at the same page again ({following})")
+            return Request("GET", following)
+        if isinstance(following, Mapping) and following.get("starting_after"):
+            cursor = following["starting_after"]
+            if (previous.params or {}).get("starting_after") == cursor:
+                raise PaginationError(f"the same cursor came back twice ({cursor!r})")
+            return previous.with_params(starting_after=cursor)
+        return None
+
+
+class PagePaginator:
+    """Numbered pages (`page`, `per_page`): go on while `pages.next` is set or pages remain."""
+
+    def __init__(self, records_key: str = "data") -> None:
+        self.records_key = records_key
+
+    def next_request(self, previous: Request, data: Mapping[str, Any]) -> Request | None:
+        pages = _pages(data)
+        current = _int_or(pages.get("page"), _int_or((previous.params or {}).get("page"), 1))
+        total = _int_or(pages.get("total_pages"), 0)
+        if not (pages.get("next") or current < total):
+            return None
+        if self.records_key in data and not data.get(self.records_key):
+            return None  # an empty page never leads anywhere, whatever `next` says
+        return previous.with_params(page=current + 1)
+
+
+def _pages(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    pages = data.get("pages")
+    return pages if isinstance(pages, Mapping) else {}
+
+
+def _int_or(value: object, default: int) -> int:
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return default
