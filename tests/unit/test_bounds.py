@@ -1,0 +1,142 @@
+"""Where incremental reads start and where cursors may move (DESIGN §5)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from intercom_sync.engine.bounds import (
+    DAY,
+    SearchPass,
+    activity_slices,
+    lower_bound,
+    plan_search_pass,
+    query_bound,
+    search_body,
+)
+
+START = 1_600_000_000
+NOW = 1_700_000_000.0
+ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Pacific/Kiritimati", "UTC"]
+
+
+def plan(state: dict | None, *, full: bool = False, lookback: int = 0) -> SearchPass:
+    return plan_search_pass(
+        state, full=full, start=START, lookback_days=lookback, server_now=NOW, search_lag=300
+    )
+
+
+def test_first_pass_is_full_from_start_date_with_a_signpost_below_the_lag() -> None:
+    p = plan(None)
+    assert p.full and p.lower == START
+    assert p.signpost == NOW - 300
+
+
+def test_incremental_pass_starts_at_the_cursor_minus_lookback_never_before_start() -> None:
+    cursor = START + 10 * DAY
+    assert plan({"cursor": cursor}).lower == cursor
+    assert plan({"cursor": cursor}, lookback=3).lower == cursor - 3 * DAY
+    assert plan({"cursor": cursor}, lookback=30).lower == START
+    assert not plan({"cursor": cursor}).full
+
+
+def test_full_flag_restarts_from_start_date() -> None:
+    p = plan({"cursor": START + 10 * DAY}, full=True)
+    assert p.full and p.lower == START
+
+
+def test_a_crashed_pass_resumes_with_its_own_signpost_and_id() -> None:
+    crashed = SearchPass("abc", False, START + 5, signpost=1234, resume_from=START + 99)
+    p = plan({"cursor": START, "pass": crashed.to_state()})
+    assert p == crashed
+    assert p.query_lower == START + 99
+
+
+def test_a_full_request_does_not_resume_an_incremental_pass_but_finishes_a_full_one() -> None:
+    incremental = SearchPass("inc", False, START + 5, signpost=1234).to_state()
+    full_pass = SearchPass("full", True, START, signpost=1234).to_state()
+    assert plan({"pass": incremental}, full=True).pass_id != "inc"
+    assert plan({"pass": full_pass}, full=False).pass_id == "full"
+
+
+def test_progress_only_moves_forward() -> None:
+    p = SearchPass("x", False, 100, 500)
+    assert p.advanced(None).resume_from is None
+    assert p.advanced(150).advanced(120).resume_from == 150
+    assert p.advanced(90).query_lower == 100  # never below the pass's lower bound
+
+
+def test_exact_fields_query_one_second_below() -> None:
+    assert query_bound(1000, day_granular=False, timezone="UTC") == 999
+
+
+def _local_date(ts: int, zone: str) -> datetime:
+    return datetime.fromtimestamp(ts, ZoneInfo(zone)).replace(
+        hour=0, minute=0, second=0, microsecond=0, tzinfo=None
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lower=st.integers(min_value=1_500_000_000, max_value=1_900_000_000),
+    zone=st.sampled_from(ZONES),
+)
+def test_day_granular_bound_is_on_the_local_day_before(lower: int, zone: str) -> None:
+    bound = query_bound(lower, day_granular=True, timezone=zone)
+    assert _local_date(bound, zone) == _local_date(lower, zone) - timedelta(days=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lower=st.integers(min_value=1_500_000_000, max_value=1_900_000_000),
+    zone=st.sampled_from(ZONES),
+)
+def test_without_a_time_zone_the_bound_is_on_an_earlier_day_in_every_zone(
+    lower: int, zone: str
+) -> None:
+    bound = query_bound(lower, day_granular=True, timezone=None)
+    assert _local_date(bound, zone) < _local_date(lower, zone)
+
+
+def test_an_unknown_time_zone_falls_back_safely() -> None:
+    assert query_bound(10 * DAY, day_granular=True, timezone="Mars/Olympus") == 10 * DAY - 25 * 3600
+
+
+def test_search_body_asks_for_an_explicit_ascending_sort() -> None:
+    body = search_body(42, per_page=150)
+    assert body["sort"] == {"field": "updated_at", "order": "ascending"}
+    assert body["query"] == {"field": "updated_at", "operator": ">", "value": 42}
+    assert body["pagination"] == {"per_page": 150}
+
+
+@pytest.mark.parametrize(
+    ("cursor", "full", "expected"),
+    [(None, False, START), (START + 50, True, START), (START + 5 * DAY, False, START + 3 * DAY)],
+)
+def test_lower_bound(cursor: int | None, full: bool, expected: int) -> None:
+    assert lower_bound(cursor, full=full, start=START, lookback_days=2) == expected
+
+
+@given(
+    lower=st.integers(min_value=0, max_value=10**9),
+    span=st.integers(min_value=1, max_value=400 * DAY),
+    days=st.integers(min_value=1, max_value=90),
+)
+def test_activity_slices_cover_the_range_with_one_second_overlaps(
+    lower: int, span: int, days: int
+) -> None:
+    upper = lower + span
+    slices = activity_slices(lower, upper, days)
+    assert slices[0][0] == lower and slices[-1][1] == upper
+    for (_, end), (begin, _) in itertools.pairwise(slices):
+        assert begin == end - 1
+    assert all(end - begin <= days * DAY + 1 for begin, end in slices)
+
+
+def test_no_slices_for_an_empty_range() -> None:
+    assert activity_slices(100, 100, 30) == []

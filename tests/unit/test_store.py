@@ -1,0 +1,235 @@
+"""The store's promises: one transaction per page, newer wins, deletes only by full passes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from intercom_sync.store import PageWrite, PartsGap, RecordWrite, RunRecord, Shapes, open_store
+from intercom_sync.store.base import Store
+from intercom_sync.store.schema import RAW_TABLES
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    yield s
+    s.close()
+
+
+def contact(cid: str, updated_at: int, **extra: Any) -> RecordWrite:
+    """A contacts row with only the key, updated_at and raw set."""
+    table = RAW_TABLES["contacts"]
+    raw = {"id": cid, "updated_at": updated_at, **extra}
+    row = (cid, *([None] * len(table.columns)), updated_at, orjson.dumps(raw).decode())
+    entity = ("intercom", "intercom_contact", cid, orjson.dumps(extra).decode(), updated_at * 1000)
+    return RecordWrite((cid,), updated_at, row, Shapes(entities=[entity]))
+
+
+def rows(store: Store, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    return store.query(sql, params)
+
+
+def test_migrate_is_idempotent_and_records_the_schema_version(store: Store) -> None:
+    store.migrate()
+    store.migrate()
+    assert rows(store, "SELECT version FROM _schema_version") == [(1,)]
+    tables = {r[0] for r in rows(store, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert set(RAW_TABLES) <= tables
+    assert {"entities", "events", "metrics", "edges", "distributions", "rollups"} <= tables
+    assert {"_sync_state", "_sync_runs", "_schema_version"} <= tables
+
+
+def test_wal_mode(store: Store) -> None:
+    assert rows(store, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_page_and_checkpoint_commit_together(store: Store) -> None:
+    store.apply(
+        PageWrite(table="contacts", records=[contact("a", 10)], state={"contacts": {"cursor": 5}}),
+        now=100,
+    )
+    assert rows(store, "SELECT id, updated_at, synced_at FROM contacts") == [("a", 10, 100)]
+    assert store.get_state("contacts") == {"cursor": 5}
+
+
+def test_a_failing_page_writes_nothing_not_even_its_checkpoint(store: Store) -> None:
+    bad = contact("b", 20)
+    bad.row = bad.row[:-1]  # one value short: the INSERT fails mid-transaction
+    write = PageWrite(
+        table="contacts", records=[contact("a", 10), bad], state={"contacts": {"cursor": 99}}
+    )
+    with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises
+        store.apply(write, now=1)
+    assert rows(store, "SELECT count(*) FROM contacts") == [(0,)]
+    assert store.get_state("contacts") is None
+
+
+def test_an_older_version_never_replaces_a_newer_one(store: Store) -> None:
+    store.apply(PageWrite(table="contacts", records=[contact("a", 20, name="new")]), now=1)
+    result = store.apply(PageWrite(table="contacts", records=[contact("a", 10, name="old")]), 2)
+    assert (result.written, result.stale, result.moved) == (0, 1, [])
+    raw = rows(store, "SELECT raw, updated_at FROM contacts")[0]
+    assert orjson.loads(raw[0])["name"] == "new" and raw[1] == 20
+    attrs = rows(store, "SELECT attributes, updated_at FROM entities")[0]
+    assert orjson.loads(attrs[0]) == {"name": "new"} and attrs[1] == 20_000
+
+
+def test_same_version_is_rewritten_but_has_not_moved(store: Store) -> None:
+    assert store.apply(PageWrite(table="contacts", records=[contact("a", 20)]), 1).moved == [("a",)]
+    again = store.apply(PageWrite(table="contacts", records=[contact("a", 20)]), 2)
+    assert (again.written, again.moved) == (1, [])
+    newer = store.apply(PageWrite(table="contacts", records=[contact("a", 21)]), 3)
+    assert newer.moved == [("a",)]
+
+
+def test_children_are_queued_only_for_records_that_moved(store: Store) -> None:
+    def page(*records: RecordWrite) -> PageWrite:
+        return PageWrite(
+            table="contacts", records=list(records), enqueue_children=("conversation_parts",)
+        )
+
+    store.apply(page(contact("a", 10), contact("b", 10)), 1)
+    assert sorted(p for p, _ in store.pending_children("conversation_parts")) == ["a", "b"]
+    store.apply(PageWrite(dequeue_children=[("conversation_parts", "a")]), 2)
+    store.apply(page(contact("a", 10), contact("b", 11)), 3)  # a unchanged, b moved again
+    assert store.pending_children("conversation_parts") == [("b", 11)]
+
+
+def test_full_pass_marks_unseen_rows_and_their_entities_deleted(store: Store) -> None:
+    store.apply(
+        PageWrite(table="contacts", records=[contact("a", 10), contact("b", 10)], seen_pass="p1"),
+        1,
+    )
+    store.apply(PageWrite(table="contacts", records=[contact("a", 10)], seen_pass="p2"), 2)
+    marked = store.mark_deleted(
+        "contacts", "p2", 50, entity_type="intercom_contact", state={"contacts": {"cursor": 7}}
+    )
+    assert marked == 1
+    assert rows(store, "SELECT id, deleted_at FROM contacts ORDER BY id") == [
+        ("a", None),
+        ("b", 50),
+    ]
+    assert rows(store, "SELECT entity_id, deleted_at FROM entities ORDER BY entity_id") == [
+        ("a", None),
+        ("b", 50_000),
+    ]
+    assert store.get_state("contacts") == {"cursor": 7}
+
+
+def test_mark_deleted_respects_the_range_the_pass_covered(store: Store) -> None:
+    store.apply(PageWrite(table="contacts", records=[contact("old", 5), contact("x", 50)]), 1)
+    assert store.mark_deleted("contacts", "p", 9, updated_since=10) == 1
+    assert rows(store, "SELECT id FROM contacts WHERE deleted_at IS NOT NULL") == [("x",)]
+
+
+def test_a_stale_record_still_counts_as_seen_and_is_not_deleted(store: Store) -> None:
+    store.apply(PageWrite(table="contacts", records=[contact("a", 20)], seen_pass="p1"), 1)
+    store.apply(PageWrite(table="contacts", records=[contact("a", 10)], seen_pass="p2"), 2)
+    assert store.mark_deleted("contacts", "p2", 3) == 0
+
+
+def test_a_record_seen_again_is_no_longer_deleted(store: Store) -> None:
+    store.apply(PageWrite(table="contacts", records=[contact("a", 10)]), 1)
+    store.mark_deleted("contacts", "p", 2)
+    store.apply(PageWrite(table="contacts", records=[contact("a", 11)]), 3)
+    assert rows(store, "SELECT deleted_at FROM contacts") == [(None,)]
+
+
+def test_complete_scope_marks_what_a_full_listing_no_longer_holds(store: Store) -> None:
+    table = RAW_TABLES["company_segments"]
+
+    def seg(company: str, sid: str) -> RecordWrite:
+        raw = orjson.dumps({"id": sid}).decode()
+        return RecordWrite((company, sid), 1, (company, sid, None, None, None, 1, raw))
+
+    assert len(table.all_columns) == 5 + 5
+    store.apply(PageWrite(table="company_segments", records=[seg("c1", "s1"), seg("c1", "s2")]), 1)
+    store.apply(PageWrite(table="company_segments", records=[seg("c2", "s1")]), 1)
+    store.apply(
+        PageWrite(
+            table="company_segments", records=[seg("c1", "s2")], complete_scope={"company_id": "c1"}
+        ),
+        5,
+    )
+    assert rows(
+        store, "SELECT company_id, id, deleted_at FROM company_segments ORDER BY company_id, id"
+    ) == [("c1", "s1", 5), ("c1", "s2", None), ("c2", "s1", None)]
+
+
+def test_scoped_shapes_are_replaced_as_a_whole(store: Store) -> None:
+    def tags(*names: str) -> Shapes:
+        return Shapes(
+            edges=[
+                ("intercom", "intercom_conversation", "1", "tagged", "intercom_tag", n, None)
+                for n in names
+            ],
+            edge_scopes=[("intercom", "intercom_conversation", "1", "tagged")],
+        )
+
+    store.apply(PageWrite(shapes=tags("t1", "t2")), 1)
+    store.apply(PageWrite(shapes=tags("t2", "t3")), 2)
+    assert rows(store, "SELECT dst_id FROM edges ORDER BY dst_id") == [("t2",), ("t3",)]
+
+
+def test_parts_gaps_are_recorded_and_closed(store: Store) -> None:
+    store.apply(PageWrite(gaps=[PartsGap("c1", expected=700, stored=500)]), 1)
+    assert rows(store, "SELECT conversation_id, missing FROM _parts_gaps") == [("c1", 200)]
+    store.apply(PageWrite(gaps_closed=["c1"]), 2)
+    assert rows(store, "SELECT count(*) FROM _parts_gaps") == [(0,)]
+
+
+def test_lock_is_exclusive_until_released_or_expired(store: Store) -> None:
+    assert store.try_lock("scroll", "A", ttl=60, now=0)
+    assert not store.try_lock("scroll", "B", ttl=60, now=30)
+    assert store.try_lock("scroll", "A", ttl=60, now=30)  # the holder renews
+    assert not store.try_lock("scroll", "B", ttl=60, now=80)
+    assert store.try_lock("scroll", "B", ttl=60, now=91)  # A's lease ran out
+    store.release_lock("scroll", "A")  # not A's any more: no effect
+    assert not store.try_lock("scroll", "A", ttl=60, now=92)
+    store.release_lock("scroll", "B")
+    assert store.try_lock("scroll", "A", ttl=60, now=93)
+
+
+def test_two_connections_share_the_lock(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first, second = open_store(url), open_store(url)
+    try:
+        assert first.try_lock("scroll", "one", ttl=60, now=0)
+        assert not second.try_lock("scroll", "two", ttl=60, now=1)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_runs_whose_process_died_are_marked_interrupted(store: Store) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    store.start_run(RunRecord("r1", 1, "full", int(dead.stdout)))
+    interrupted = store.start_run(RunRecord("r2", 2, "incremental", 1))  # pid 1 is alive
+    assert interrupted == ["r1"]
+    assert rows(store, "SELECT run_id, status FROM _sync_runs ORDER BY run_id") == [
+        ("r1", "interrupted"),
+        ("r2", "running"),
+    ]
+    store.finish_run(
+        "r2",
+        finished_at=9,
+        status="succeeded",
+        streams={"admins": {"records": 3}},
+        requests=4,
+        rate_limited=0,
+        errors=[],
+    )
+    assert rows(store, "SELECT status, requests FROM _sync_runs WHERE run_id = 'r2'") == [
+        ("succeeded", 4)
+    ]
