@@ -301,6 +301,31 @@ def test_a_skewed_local_clock_is_corrected_from_the_date_header() -> None:
     assert 7.5 <= wait <= 8.5
 
 
+def test_a_skew_estimate_jittering_with_date_resolution_keeps_one_window() -> None:
+    gov = governor(9500, burst=100)
+    skew = 1000.4  # the server is 1000.4 s ahead
+    reset = str(int(START + skew + 10))
+
+    def response(local: float, remaining: int) -> dict[str, str]:
+        return {
+            "Date": formatdate(math.floor(local + skew), usegmt=True),
+            "X-RateLimit-Limit": "20",
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": reset,
+        }
+
+    now = START + 1.0
+    for _ in range(3):
+        gov.try_acquire(now)
+    gov.observe(response(now + 0.5, 1), now + 0.5)  # the server has counted 19 of 20
+    # A late response from earlier in the same window, whose Date is a second older.
+    gov.observe(response(now - 0.5, 10), now + 0.55)
+    assert gov.in_flight == 1
+    # 19 counted + 1 in flight: full. Taking the late response for a new window would
+    # have believed only 10 were counted.
+    assert gov.try_acquire(now + 0.6) > 0
+
+
 # -- 429 handling --------------------------------------------------
 
 

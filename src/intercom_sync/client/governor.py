@@ -197,18 +197,29 @@ class RateGovernor:
 
     def _learn_count(self, used: int, reset_local: float) -> None:
         current = self._server_reset
-        if current is None or reset_local > current + 0.5:
+        half = self.window / 2  # resets within half a window name the same window
+        if current is None or reset_local > current + half:
             self._server_reset, self._server_used = reset_local, used
-        elif reset_local >= current - 0.5:
+        elif reset_local >= current - half:
             self._server_used = max(self._server_used, used)
         # else: a late response about a window that has already ended.
 
     def _learn_skew(self, headers: Mapping[str, str], now: float) -> None:
+        """Estimate server clock − local clock from `Date`, steadily.
+
+        `Date` is floored to the second and stamped before the response
+        travelled, so each estimate is a little low: keep the largest one, and
+        move down only when an estimate is lower by more than the tolerance
+        (a clock really was stepped).
+        """
         server_now = parse_http_date(header_value(headers, "date"))
         if server_now is None:
             return
-        skew = server_now - now
-        self._skew = skew if abs(skew) > _SKEW_TOLERANCE else 0.0
+        estimate = server_now - now
+        if abs(estimate) <= _SKEW_TOLERANCE and abs(self._skew) <= _SKEW_TOLERANCE:
+            self._skew = 0.0
+        elif estimate > self._skew or estimate < self._skew - _SKEW_TOLERANCE:
+            self._skew = estimate
 
     def on_rate_limited(self, headers: Mapping[str, str], now: float | None = None) -> float:
         """A 429 arrived: block all workers until the window resets. Returns the block's end."""
