@@ -193,7 +193,7 @@ async def test_a_server_that_keeps_failing_ends_in_a_transient_error() -> None:
     assert "gave up after 4 attempts" in str(caught.value)
 
 
-async def test_a_429_waits_for_the_reset_then_retries() -> None:
+async def test_a_429_waits_for_the_reset_then_retries(caplog: pytest.LogCaptureFixture) -> None:
     clock = ManualClock(START + 3)
     reset = int(START + 10)
     limited = error_list(429, "rate_limit_exceeded", "Exceeded rate limit of 167 in 10_seconds")
@@ -207,7 +207,9 @@ async def test_a_429_waits_for_the_reset_then_retries() -> None:
         return limited if len(seen) == 1 else ok()
 
     async with client_for(handler, clock=clock) as client:
-        await client.get("/admins")
+        with caplog.at_level(logging.INFO, logger="intercom_sync.client"):
+            await client.get("/admins")
+        assert "rate limited on GET /admins; all requests pause 7." in caplog.text
         assert client.stats.rate_limited == 1
         assert client.governor.stats.rate_limited == 1
         assert client.governor.server_limit == 167

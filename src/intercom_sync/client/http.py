@@ -216,14 +216,7 @@ class IntercomClient:
                 if wait is None:
                     raise self._final_error(error, retry) from None
                 self.stats.retries += 1
-                logger.warning(
-                    "retrying %s %s after %s (attempt %d, waiting %.2fs)",
-                    method,
-                    _path_for_log(url),
-                    _error_summary(error),
-                    retry.attempts + 1,
-                    wait,
-                )
+                self._log_retry(method, url, error, retry.attempts + 1, wait)
                 await self._clock.sleep(wait)
 
     # -- one attempt -----------------------------------------------------------------
@@ -324,6 +317,30 @@ class IntercomClient:
             retry.transient_failures += 1
             return None
         return retry.next_wait(error)
+
+    def _log_retry(
+        self, method: str, url: str, error: IntercomError, attempt: int, wait: float
+    ) -> None:
+        path = _path_for_log(url)
+        if isinstance(error, RateLimitedError):
+            # Every worker pauses here in a 429 storm: informative, not alarming.
+            pause = max(0.0, self.governor.blocked_until - self._clock.now())
+            logger.info(
+                "rate limited on %s %s; all requests pause %.2fs (attempt %d)",
+                method,
+                path,
+                pause,
+                attempt,
+            )
+            return
+        logger.warning(
+            "retrying %s %s after %s (attempt %d, waiting %.2fs)",
+            method,
+            path,
+            _error_summary(error),
+            attempt,
+            wait,
+        )
 
     def _final_error(self, error: IntercomError, retry: RetryState) -> IntercomError:
         if isinstance(error, TransientError) and error.kind == "connect":
