@@ -1,0 +1,272 @@
+"""Evaluate a validated `Metric` as one parameterised SQL statement over the store.
+
+Identifiers come only from the catalogue (via `Metric` fields); every value — the
+connector, the entity type, filter operands, window bounds — is a bound parameter.
+
+Aggregates (count … max) are plain GROUP BY queries. `latest`/`first` and the
+percentiles rank rows with window functions (portable to SQLite and PostgreSQL) and
+return only the one or two rows per group that matter; percentiles interpolate
+linearly between the two closest ranks, like PostgreSQL's `percentile_cont` and
+numpy's default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from intercom_sync.metrics.catalogue import SHAPES
+from intercom_sync.metrics.definitions import PERCENTILES, AnyOf, Condition, Filter, Metric
+from intercom_sync.metrics.dialect import ALIAS, MetricDialect, for_store
+from intercom_sync.store.base import Store
+
+GroupKey = tuple[int | None, Any]  # (bucket start ms or None, dimension value or None)
+
+# A stable order among rows with the same time, so latest/first are deterministic.
+_TIEBREAK = {
+    "entity": "entity_id",
+    "event": "event_id",
+    "metric": "entity_id",
+    "distribution": "entity_id",
+    "rollup": "dimensions",
+}
+_AGGREGATES = {"count", "count_distinct", "sum", "avg", "min", "max"}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open time range [start_ms, end_ms) in Unix milliseconds."""
+
+    start_ms: int
+    end_ms: int
+
+
+def metric_span(metric: Metric, now_ms: int, periods_back: int = 0) -> Span | None:
+    """The metric's window ending at `now` (or `periods_back` whole windows earlier)."""
+    if metric.window_ms is None:
+        return None
+    end = now_ms - periods_back * metric.window_ms
+    return Span(end - metric.window_ms, end)
+
+
+@dataclass
+class _Source:
+    """FROM … WHERE … of a metric, with the group expressions and their parameters."""
+
+    from_sql: str
+    where_sql: str
+    params: list[Any]
+    groups: list[str]
+
+
+def evaluate(store: Store, metric: Metric, span: Span | None) -> dict[GroupKey, Any]:
+    """The metric's value per group; an ungrouped metric has the single key (None, None)."""
+    dialect = for_store(store.dialect)
+    source = _source(metric, dialect, span)
+    if metric.fn in _AGGREGATES:
+        rows = store.query(*_aggregate_sql(metric, dialect, source))
+        return {_key(metric, row): _number(metric, row[-1]) for row in rows}
+    if metric.fn in PERCENTILES:
+        rows = store.query(*_percentile_sql(metric, dialect, source))
+        return _interpolate(metric, rows, PERCENTILES[metric.fn])
+    rows = store.query(*_edge_row_sql(metric, dialect, source))
+    return {_key(metric, row): _number(metric, row[-1]) for row in rows}
+
+
+# -- FROM / WHERE ----------------------------------------------------------------------------
+
+
+def _source(metric: Metric, d: MetricDialect, span: Span | None) -> _Source:
+    shape = SHAPES[metric.shape]
+    from_sql = f"{shape.table} {ALIAS}"
+    conds = [f"{ALIAS}.connector = ?", f"{ALIAS}.{shape.selector_column} = ?"]
+    params: list[Any] = [metric.connector, metric.selected]
+    if shape.live_filter:
+        conds.append(f"{ALIAS}.{shape.live_filter}")
+    if span is not None and metric.time_field is not None:
+        t = d.field(metric.time_field)
+        conds.append(f"{t} >= ? AND {t} < ?")
+        params += [span.start_ms, span.end_ms]
+    filter_sql, filter_params = filter_clause(metric.filter, d)
+    if filter_sql:
+        conds.append(filter_sql)
+        params += filter_params
+    groups: list[str] = []
+    if metric.bucket is not None and metric.time_field is not None:
+        groups.append(d.bucket(d.field(metric.time_field), metric.bucket))
+    if metric.dimension is not None:
+        if metric.dimension.type == "list":
+            join, element = d.unnest(metric.dimension)
+            from_sql += join
+            groups.append(element)
+        else:
+            groups.append(d.field(metric.dimension))
+    return _Source(from_sql, " AND ".join(conds), params, groups)
+
+
+def filter_clause(items: Filter, d: MetricDialect) -> tuple[str, list[Any]]:
+    """All items ANDed; an `AnyOf` ORs its AND-groups."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for item in items:
+        sql, item_params = _any_of(item, d) if isinstance(item, AnyOf) else _condition(item, d)
+        parts.append(sql)
+        params += item_params
+    return " AND ".join(parts), params
+
+
+def _any_of(item: AnyOf, d: MetricDialect) -> tuple[str, list[Any]]:
+    groups: list[str] = []
+    params: list[Any] = []
+    for group in item.groups:
+        sql, group_params = filter_clause(group, d)
+        groups.append(f"({sql or '1 = 1'})")
+        params += group_params
+    return f"({' OR '.join(groups)})", params
+
+
+def _condition(c: Condition, d: MetricDialect) -> tuple[str, list[Any]]:
+    x = d.field(c.field)
+    value = c.value
+    if c.op == "exists":
+        return f"{x} IS {'NOT ' if value else ''}NULL", []
+    if c.op in ("eq", "neq") and value is None:
+        return f"{x} IS {'NOT ' if c.op == 'neq' else ''}NULL", []
+    if c.op == "contains":
+        sql = d.list_contains(c.field) if c.field.type == "list" else d.text_contains(x)
+        return sql, [value]
+    if c.op in ("in", "nin"):
+        return _membership(x, c.op, [d.param(v) for v in value])
+    if c.op == "neq":
+        # "not equal" also matches rows where the field is missing.
+        return f"({x} IS NULL OR {x} <> ?)", [d.param(value)]
+    symbol = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[c.op]
+    return f"{x} {symbol} ?", [d.param(value)]
+
+
+def _membership(x: str, op: str, values: list[Any]) -> tuple[str, list[Any]]:
+    if not values:
+        return ("1 = 0" if op == "in" else "1 = 1"), []
+    marks = ", ".join("?" * len(values))
+    if op == "in":
+        return f"{x} IN ({marks})", values
+    return f"({x} IS NULL OR {x} NOT IN ({marks}))", values
+
+
+# -- statements ------------------------------------------------------------------------------
+
+
+def _aggregate_sql(metric: Metric, d: MetricDialect, src: _Source) -> tuple[str, list[Any]]:
+    value = "*" if metric.field is None else d.field(metric.field)
+    agg = {
+        "count": f"COUNT({value})",
+        "count_distinct": f"COUNT(DISTINCT {value})",
+        "sum": f"SUM({_numeric(metric, d, value)})",
+        "avg": f"AVG({_numeric(metric, d, value)})",
+        "min": f"MIN({value})",
+        "max": f"MAX({value})",
+    }[metric.fn]
+    select = [*src.groups, agg]
+    sql = f"SELECT {', '.join(select)} FROM {src.from_sql} WHERE {src.where_sql}"  # noqa: S608
+    if src.groups:
+        sql += " GROUP BY " + ", ".join(str(i + 1) for i in range(len(src.groups)))
+    return sql, src.params
+
+
+def _numeric(metric: Metric, d: MetricDialect, value: str) -> str:
+    return value if metric.field is None else d.number(value, metric.field)
+
+
+def _ranked(src: _Source, value: str, order: str, extra: str = "") -> tuple[str, str]:
+    """Rows of the source numbered within their group, ordered by `order`."""
+    names = [f"g{i}" for i in range(len(src.groups))]
+    inner_cols = [f"{expr} AS {name}" for expr, name in zip(src.groups, names, strict=True)]
+    inner_cols.append(f"{value} AS v")
+    if extra:
+        inner_cols.append(extra)
+    partition = f"PARTITION BY {', '.join(names)} " if names else ""
+    base = f"SELECT {', '.join(inner_cols)} FROM {src.from_sql} WHERE {src.where_sql}"  # noqa: S608
+    ranked = (
+        f"SELECT {', '.join([*names, 'v'])}, "  # noqa: S608
+        f"ROW_NUMBER() OVER ({partition}ORDER BY {order}) AS rn, "
+        f"COUNT(*) OVER ({partition.strip()}) AS n FROM ({base}) b"
+    )
+    return ranked, ", ".join([*names, "v"])
+
+
+def _percentile_sql(metric: Metric, d: MetricDialect, src: _Source) -> tuple[str, list[Any]]:
+    assert metric.field is not None
+    value = d.number(d.field(metric.field), metric.field)
+    src.where_sql += f" AND {value} IS NOT NULL"
+    ranked, cols = _ranked(src, value, "v")
+    k = int(PERCENTILES[metric.fn])  # from a closed set: safe to write into the statement
+    low = f"((n - 1) * {k}) / 100"
+    sql = f"SELECT {cols}, rn, n FROM ({ranked}) q WHERE rn >= {low} + 1 AND rn <= {low} + 2"  # noqa: S608
+    return sql, src.params
+
+
+def _edge_row_sql(metric: Metric, d: MetricDialect, src: _Source) -> tuple[str, list[Any]]:
+    """latest / first: the field's value on the newest / oldest row of each group."""
+    assert metric.field is not None and metric.time_field is not None
+    value = d.field(metric.field)
+    t = d.field(metric.time_field)
+    src.where_sql += f" AND {value} IS NOT NULL AND {t} IS NOT NULL"
+    direction = "DESC" if metric.fn == "latest" else "ASC"
+    tiebreak = f"{ALIAS}.{_TIEBREAK[metric.shape]}"
+    ranked, cols = _ranked(
+        src, value, f"t {direction}, k {direction}", extra=f"{t} AS t, {tiebreak} AS k"
+    )
+    return f"SELECT {cols} FROM ({ranked}) q WHERE rn = 1", src.params  # noqa: S608
+
+
+# -- results ---------------------------------------------------------------------------------
+
+
+def _key(metric: Metric, row: tuple[Any, ...]) -> GroupKey:
+    i = 0
+    bucket: int | None = None
+    dimension: Any = None
+    if metric.bucket is not None:
+        bucket = None if row[0] is None else int(row[0])
+        i = 1
+    if metric.dimension is not None:
+        dimension = _plain(row[i])
+    return bucket, dimension
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _number(metric: Metric, value: Any) -> Any:
+    """Counts are ints, means and sums floats; min/max/latest keep the field's own type."""
+    value = _plain(value)
+    if value is None or metric.fn in ("count", "count_distinct"):
+        return 0 if value is None and metric.fn.startswith("count") else value
+    if metric.fn in ("sum", "avg"):
+        return float(value)
+    if metric.field is not None and metric.field.type == "bool" and isinstance(value, int):
+        return bool(value)
+    return value
+
+
+def _interpolate(metric: Metric, rows: list[tuple[Any, ...]], k: int) -> dict[GroupKey, Any]:
+    """Linear interpolation between ranks ⌊(n−1)·k/100⌋+1 and the next one."""
+    found: dict[GroupKey, dict[int, float]] = {}
+    sizes: dict[GroupKey, int] = {}
+    for row in rows:
+        key = _key(metric, row)
+        value, rank, n = row[-3], int(row[-2]), int(row[-1])
+        found.setdefault(key, {})[rank] = float(_plain(value))
+        sizes[key] = n
+    out: dict[GroupKey, Any] = {}
+    for key, ranks in found.items():
+        n = sizes[key]
+        low, rest = divmod((n - 1) * k, 100)
+        lo_value = ranks[low + 1]
+        hi_value = ranks.get(low + 2, lo_value)
+        out[key] = lo_value + (hi_value - lo_value) * rest / 100
+    return out

@@ -1,0 +1,102 @@
+"""How fresh the store is: per stream, when it last synced and how the last run went.
+
+Read from `_sync_state` (one checkpoint per stream, stamped when written) and
+`_sync_runs` (one row per run, with per-stream counts as JSON).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from intercom_sync.metrics.durations import iso_ms
+from intercom_sync.store.base import Store
+
+_RUN_COLUMNS = (
+    "run_id",
+    "started_at",
+    "finished_at",
+    "status",
+    "mode",
+    "streams",
+    "requests",
+    "rate_limited",
+    "errors",
+)
+
+
+def to_ms(value: Any) -> int | None:
+    """Store timestamps are Unix seconds; accept milliseconds too (anything past year 5138)."""
+    if value is None:
+        return None
+    number = float(value)
+    return int(number if number > 1e11 else number * 1000)
+
+
+def _json(value: Any, default: Any) -> Any:
+    if value is None:
+        return default
+    if isinstance(value, dict | list):
+        return value
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return default
+
+
+def last_runs(store: Store, limit: int = 5) -> list[dict[str, Any]]:
+    """The most recent runs, newest first, with their per-stream counts."""
+    rows = store.query(
+        f"SELECT {', '.join(_RUN_COLUMNS)} FROM _sync_runs ORDER BY started_at DESC, run_id DESC "  # noqa: S608
+        "LIMIT ?",
+        (int(limit),),
+    )
+    out = []
+    for row in rows:
+        run = dict(zip(_RUN_COLUMNS, row, strict=True))
+        run["streams"] = _json(run["streams"], {})
+        run["errors"] = _json(run["errors"], [])
+        for key in ("started_at", "finished_at"):
+            ms = to_ms(run[key])
+            run[key] = None if ms is None else iso_ms(ms)
+        out.append(run)
+    return out
+
+
+def stream_freshness(store: Store, now_ms: int) -> list[dict[str, Any]]:
+    """One entry per stream that has a checkpoint: last sync, age, last run's outcome."""
+    runs = last_runs(store, 1)
+    last_run_streams: dict[str, Any] = runs[0]["streams"] if runs else {}
+    rows = store.query("SELECT stream, updated_at FROM _sync_state ORDER BY stream")
+    names = sorted({str(s) for s, _ in rows} | set(last_run_streams))
+    synced = {str(s): to_ms(u) for s, u in rows}
+    out = []
+    for name in names:
+        at = synced.get(name)
+        info = last_run_streams.get(name) or {}
+        out.append(
+            {
+                "stream": name,
+                "last_synced": None if at is None else iso_ms(at),
+                "age_minutes": None if at is None else round((now_ms - at) / 60_000, 1),
+                "last_run_status": info.get("status") if isinstance(info, dict) else None,
+                "last_run_records": info.get("records") if isinstance(info, dict) else None,
+            }
+        )
+    return out
+
+
+def sync_overview(store: Store, now_ms: int) -> dict[str, Any]:
+    """What `/api/sync/state` and the page header show."""
+    runs = last_runs(store, 5)
+    streams = stream_freshness(store, now_ms)
+    synced = [s["age_minutes"] for s in streams if s["age_minutes"] is not None]
+    return {
+        "as_of": iso_ms(now_ms),
+        "last_run": runs[0] if runs else None,
+        "recent_runs": runs,
+        "streams": streams,
+        "oldest_stream_age_minutes": max(synced) if synced else None,
+        "newest_stream_age_minutes": min(synced) if synced else None,
+    }

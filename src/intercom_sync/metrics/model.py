@@ -1,0 +1,205 @@
+"""The metric model in Python and TOML, mirroring the reference (`defineConfig` & co.).
+
+    intercom = {"name": "intercom", "connectorId": "intercom",
+                "config": {"accessToken": secret("INTERCOM_ACCESS_TOKEN")}}
+    config = define_config(
+        connectors=[intercom],
+        dashboards={"support": define_dashboard(widgets={
+            "open_conversations": {
+                "kind": "stat", "title": "Open conversations",
+                "metric": define_metric(connector=intercom, shape="entity",
+                                        entity_type="intercom_conversation", fn="count",
+                                        filter=[{"field": "state", "op": "eq", "value": "open"}]),
+            }})})
+
+The same dashboards in TOML live under `[dashboards.<id>.widgets.<id>]`. `define_metric`
+and `define_dashboard` only record what they are given; `define_config` (and the TOML
+loader) validate everything, so each error can name its dashboard and widget.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from intercom_sync.metrics.definitions import Dashboard
+from intercom_sync.metrics.validate import DefinitionError, Where, compile_widget
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value read from the environment when needed; never printed."""
+
+    env: str
+
+    def reveal(self) -> str:
+        value = os.environ.get(self.env)
+        if not value:
+            raise LookupError(f"secret {self.env} is not set: export {self.env}=...")
+        return value
+
+    def __repr__(self) -> str:
+        return f"secret({self.env!r})"
+
+    __str__ = __repr__
+
+
+def secret(env: str) -> Secret:
+    """Refer to a secret by the name of the environment variable that holds it."""
+    return Secret(env)
+
+
+@dataclass(frozen=True)
+class Connector:
+    name: str
+    connector_id: str = "intercom"
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """What `define_metric` was given (validated later, where its widget is known)."""
+
+    definition: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DashboardSpec:
+    widgets: dict[str, Any]
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    connectors: tuple[Connector, ...]
+    dashboards: dict[str, Dashboard]
+
+    def merged(self, other: Config) -> Config:
+        """This config's dashboards plus `other`'s; `other` wins on the same id."""
+        names = {c.name for c in self.connectors}
+        connectors = self.connectors + tuple(c for c in other.connectors if c.name not in names)
+        return Config(connectors, {**self.dashboards, **other.dashboards})
+
+
+def define_metric(
+    *,
+    connector: Any = None,
+    shape: str = "entity",
+    entity_type: str | None = None,
+    event_type: str | None = None,
+    name: str | None = None,
+    relation: str | None = None,
+    fn: str | None = None,
+    field: str | None = None,
+    filter: Sequence[Mapping[str, Any]] | None = None,
+    group_by: str | Sequence[str] | None = None,
+    time_field: str | None = None,
+    window: str | None = None,
+) -> MetricSpec:
+    given = {
+        "connector": connector,
+        "shape": shape,
+        "entity_type": entity_type,
+        "event_type": event_type,
+        "name": name,
+        "relation": relation,
+        "fn": fn,
+        "field": field,
+        "filter": None if filter is None else list(filter),
+        "group_by": group_by if group_by is None or isinstance(group_by, str) else list(group_by),
+        "time_field": time_field,
+        "window": window,
+    }
+    return MetricSpec({k: v for k, v in given.items() if v is not None})
+
+
+def define_dashboard(*, widgets: Mapping[str, Any], title: str | None = None) -> DashboardSpec:
+    return DashboardSpec(dict(widgets), title)
+
+
+def define_config(
+    *, connectors: Sequence[Any], dashboards: Mapping[str, DashboardSpec | Mapping[str, Any]]
+) -> Config:
+    """Validate every dashboard against the connectors; raises `DefinitionError`."""
+    resolved = tuple(as_connector(c) for c in connectors)
+    return Config(resolved, compile_dashboards(dashboards, resolved))
+
+
+def as_connector(value: Any) -> Connector:
+    """A `Connector`, the reference's object (`name`, `connectorId`, `config`), or a name."""
+    if isinstance(value, Connector):
+        return value
+    if isinstance(value, str):
+        return Connector(value)
+    if isinstance(value, Mapping) and isinstance(value.get("name"), str):
+        connector_id = value.get("connectorId", value.get("connector_id", value["name"]))
+        return Connector(value["name"], str(connector_id), dict(value.get("config") or {}))
+    raise DefinitionError("(config)", None, f"not a connector: {value!r}")
+
+
+def compile_dashboards(
+    dashboards: Mapping[str, DashboardSpec | Mapping[str, Any]], connectors: Sequence[Connector]
+) -> dict[str, Dashboard]:
+    by_name = {c.name: c.connector_id for c in connectors}
+    out: dict[str, Dashboard] = {}
+    for dashboard_id, spec in dashboards.items():
+        where = Where(str(dashboard_id))
+        widgets, title = _dashboard_parts(spec, where)
+        compiled = {
+            str(wid): compile_widget(
+                str(wid),
+                _widget_mapping(raw, where, wid),
+                Where(where.dashboard, str(wid)),
+                by_name,
+            )
+            for wid, raw in widgets.items()
+        }
+        if not compiled:
+            raise where.error("a dashboard needs at least one widget")
+        out[where.dashboard] = Dashboard(
+            where.dashboard, title or where.dashboard.title(), compiled
+        )
+    return out
+
+
+def _dashboard_parts(spec: Any, where: Where) -> tuple[Mapping[str, Any], str | None]:
+    if isinstance(spec, DashboardSpec):
+        return spec.widgets, spec.title
+    if isinstance(spec, Mapping) and isinstance(spec.get("widgets"), Mapping):
+        extra = sorted(set(spec) - {"widgets", "title"})
+        if extra:
+            raise where.error(f"unknown dashboard key {extra[0]!r} (use title, widgets)")
+        title = spec.get("title")
+        return spec["widgets"], None if title is None else str(title)
+    raise where.error("a dashboard needs a 'widgets' table")
+
+
+def _widget_mapping(raw: Any, where: Where, widget_id: Any) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise DefinitionError(where.dashboard, str(widget_id), "a widget must be a table")
+    return raw
+
+
+# -- TOML ------------------------------------------------------------------------------------
+
+
+def config_from_mapping(data: Mapping[str, Any]) -> Config:
+    """Dashboards from a parsed `intercom-sync.toml`; its one connector is `intercom`."""
+    dashboards = data.get("dashboards", {})
+    if not isinstance(dashboards, Mapping):
+        raise DefinitionError("(config)", None, "[dashboards] must be a table of dashboards")
+    connectors = (Connector("intercom", "intercom"),)
+    return Config(connectors, compile_dashboards(dashboards, connectors))
+
+
+def load_toml(path: str | Path) -> Config:
+    with open(path, "rb") as handle:
+        return config_from_mapping(tomllib.load(handle))
+
+
+def loads_toml(text: str) -> Config:
+    return config_from_mapping(tomllib.loads(text))
