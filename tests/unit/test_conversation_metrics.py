@@ -155,6 +155,10 @@ def test_metric_rows_layout_units_and_attributes() -> None:
         }
     metrics = metric_map(rows)
     assert metrics["first_close_at"] == (T0 + 900) * 1000  # timestamps in Unix ms
+    seconds = values_of(copy.deepcopy(PARTS))
+    for name, value in metrics.items():
+        expected = seconds[name] * 1000 if name.endswith("_at") else seconds[name]
+        assert value == expected, name
     assert metrics["time_to_first_close_minutes"] == 11.67
     assert metrics["count_parts"] == 11.0
 

@@ -226,8 +226,8 @@ def test_part_views_dedupe_and_order_numeric_ids() -> None:
 def test_parts_win_over_statistics_and_none_or_empty_fall_back() -> None:
     from_parts = conversation_events(conversation(), parts(), connector="i")
     assert {attrs(r)["source"] for r in from_parts} == {"parts"}
-    for nothing in (None, []):
-        rows = conversation_events(conversation(), nothing, connector="i")
+    for nothing in (None, [], ["not a part"]):
+        rows = conversation_events(conversation(), nothing, connector="i")  # type: ignore[arg-type]
         assert rows == statistics_events(conversation(), connector="i")
 
 
@@ -240,3 +240,9 @@ def test_conversation_shapes_scope_events_and_metrics_to_the_conversation() -> N
     assert shapes.events == parts_events(conversation(), parts(), connector="acme")
     assert shapes.metrics and all(m[0] == "acme" for m in shapes.metrics)
     assert shapes.entities == [] and shapes.edges == []
+
+
+def test_unreadable_parts_fall_back_to_statistics_for_events_and_metrics() -> None:
+    shapes = conversation_shapes(conversation(), ["not a part"], connector="i")  # type: ignore[list-item]
+    assert shapes.events == statistics_events(conversation(), connector="i")
+    assert {orjson.loads(m[6])["source"] for m in shapes.metrics} == {"statistics"}

@@ -61,6 +61,17 @@ _STATISTICS_COUNTS = {
     "count_assignments": "count_assignments",
     "count_conversation_parts": "count_parts",
 }
+_STATISTICS_FIELDS = (*_STATISTICS_TIMES.items(), *_STATISTICS_COUNTS.items())
+
+
+# Metrics valued as a point in time (Unix ms in the rows, seconds while computing).
+TIMESTAMP_METRICS = frozenset(
+    {
+        *_STATISTICS_TIMES.values(),
+        "first_reopen_at",
+        "last_reopen_at",
+    }
+)
 
 
 def metric_scope(conversation_id: str, connector: str) -> tuple[str, str, str]:
@@ -125,7 +136,7 @@ def statistics_metric_values(conversation: Record) -> Values:
     if stats.__class__ is not dict:
         return {}
     values: Values = {}
-    for field, metric in (*_STATISTICS_TIMES.items(), *_STATISTICS_COUNTS.items()):
+    for field, metric in _STATISTICS_FIELDS:
         value = stats.get(field)
         if value.__class__ is int:
             values[metric] = value
@@ -146,8 +157,7 @@ def conversation_metrics(
 ) -> list[Row]:
     """Metric rows of one conversation, sorted by metric name (from parts when there are
     any, else from statistics); none when the conversation has no creation time."""
-    views = part_views(parts) if parts else None
-    return metrics_from_views(conversation, views, connector=connector)
+    return metrics_from_views(conversation, part_views(parts or ()) or None, connector=connector)
 
 
 def metrics_from_views(
@@ -172,7 +182,7 @@ def metrics_from_views(
             CONVERSATION,
             cid,
             ts,
-            float(value * 1000 if metric.endswith("_at") else value),
+            float(value * 1000 if metric in TIMESTAMP_METRICS else value),
             attributes,
         )
         for metric, value in sorted(values.items())

@@ -114,6 +114,17 @@ def part_views(parts: Iterable[Record]) -> list[PartView]:
 
 # part_type → transition, for the parts that change state by themselves
 _STATE_PARTS = {"close": "closed", "open": "reopened", "snoozed": "snoozed"}
+TRANSITIONS = (
+    "created",
+    "assigned",
+    "first_contact_reply",
+    "first_admin_reply",
+    "closed",
+    "reopened",
+    "snoozed",
+)
+# The JSON members of an event that adds nothing but its transition, serialised once.
+_TRANSITION_ONLY = {t: json_text({"transition": t})[1:] for t in TRANSITIONS}
 
 
 # -- events ---------------------------------------------------------------------------------
@@ -148,11 +159,16 @@ class _EventList:
         self._shared_json = json_text(shared)[:-1]  # '{…' without its closing brace
         self._items: list[tuple[int, int, Row]] = []
 
-    def add(self, event_id: str, transition: str, at_seconds: Any, extra: Record) -> None:
+    def add(
+        self, event_id: str, transition: str, at_seconds: Any, extra: Record | None = None
+    ) -> None:
         at = ms(at_seconds)
         if at is None:
             return
-        members = json_text({"transition": transition, **extra})[1:]  # '"transition":…}'
+        if extra:
+            members = json_text({"transition": transition, **extra})[1:]  # '"transition":…}'
+        else:
+            members = _TRANSITION_ONLY[transition]
         row = (
             self.connector,
             EVENT_TYPE,
@@ -175,17 +191,17 @@ def statistics_events(conversation: Record, *, connector: str) -> list[Row]:
     cid = events.cid
     stats = conversation.get("statistics")
     stats = stats if stats.__class__ is dict else {}
-    events.add(f"{cid}:created", "created", conversation.get("created_at"), {})
+    events.add(f"{cid}:created", "created", conversation.get("created_at"))
     for transition, first, last in (
         ("assigned", "first_assignment_at", "last_assignment_at"),
         ("closed", "first_close_at", "last_close_at"),
     ):
         times = dict.fromkeys(t for t in (stats.get(first), stats.get(last)) if t is not None)
         for at in times:
-            events.add(f"{cid}:{transition}:{at}", transition, at, {})
+            events.add(f"{cid}:{transition}:{at}", transition, at)
     for transition in ("first_contact_reply", "first_admin_reply"):
         at = stats.get(f"{transition}_at")
-        events.add(f"{cid}:{transition}:{at}", transition, at, {})
+        events.add(f"{cid}:{transition}:{at}", transition, at)
     if conversation.get("state") == "snoozed":
         until = conversation.get("snoozed_until")
         key = until if until is not None else conversation.get("updated_at")
@@ -253,6 +269,7 @@ def conversation_events(
     conversation: Record, parts: list[Record] | None, *, connector: str
 ) -> list[Row]:
     """The complete event set: from parts when there are any, else from statistics."""
-    if parts:
-        return parts_events(conversation, parts, connector=connector)
+    views = part_views(parts or ())
+    if views:
+        return events_from_views(conversation, views, connector=connector)
     return statistics_events(conversation, connector=connector)

@@ -525,18 +525,17 @@ def conversation_shapes(
 ) -> Shapes:
     """The complete state-change events and metrics of one conversation.
 
-    Built from the latest conversation record and ALL stored parts (None or [] → from the
+    Built from the latest conversation record and ALL stored parts (no parts → from the
     `statistics` block). Scopes are set, so the store replaces the conversation's previous
     events and metrics as a whole.
     """
     cid = _to_text(conversation["id"])
-    if parts:
-        views = part_views(parts)  # read once, shared by events and metrics
+    views = part_views(parts or ())  # read once, shared by events and metrics
+    if views:
         events = events_from_views(conversation, views, connector=connector)
-        metrics = metrics_from_views(conversation, views, connector=connector)
     else:
         events = statistics_events(conversation, connector=connector)
-        metrics = metrics_from_views(conversation, None, connector=connector)
+    metrics = metrics_from_views(conversation, views or None, connector=connector)
     return Shapes(
         events=events,
         metrics=metrics,
