@@ -130,6 +130,24 @@ async def test_same_host_absolute_urls_are_followed_and_others_refused() -> None
     assert str(script.requests[0].url) == f"{BASE}/admins/activity_logs?page=2"
 
 
+async def test_an_intercom_link_is_rebased_onto_a_proxy_base_url() -> None:
+    script = Script(ok())
+    async with client_for(script, base_url="http://proxy.local:8080/intercom") as client:
+        await client.request("GET", "https://api.intercom.io/admins/activity_logs?page=2")
+        with pytest.raises(ForeignUrlError):
+            await client.request("GET", "https://api.intercom.io.evil.example/admins")
+    assert [str(r.url) for r in script.requests] == [
+        "http://proxy.local:8080/intercom/admins/activity_logs?page=2"
+    ]
+
+
+async def test_an_explicit_default_port_is_the_same_origin() -> None:
+    script = Script(ok())
+    async with client_for(script) as client:
+        await client.request("GET", "https://api.intercom.io:443/admins?page=2")
+    assert len(script.requests) == 1
+
+
 # -- retries ----------------------------------------------------------------------------------
 
 

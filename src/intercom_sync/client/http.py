@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 import orjson
@@ -38,6 +38,7 @@ from intercom_sync.client.governor import RateGovernor, parse_http_date
 from intercom_sync.client.pagination import Paginator, Request
 from intercom_sync.client.retry import RetryPolicy, RetryState
 from intercom_sync.clock import Clock, SystemClock
+from intercom_sync.config import REGION_HOSTS
 
 if TYPE_CHECKING:
     from intercom_sync.config import Settings
@@ -50,6 +51,7 @@ USER_AGENT = f"intercom-sync/{__version__} (+{PROJECT_URL})"
 # lookup is almost certainly a wrong host: fail after this many attempts
 # instead of backing off for minutes.
 _FIRST_CONTACT_ATTEMPTS = 2
+INTERCOM_API_HOSTS = frozenset(REGION_HOSTS.values())
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ class IntercomClient:
         self.stats = ClientStats()
         self.server_time: float | None = None
         base = urlsplit(options.base_url)
-        self._origin = (base.scheme, base.hostname, base.port)
+        self._origin = _origin(base)
         self._host = base.hostname or options.base_url
         self._base_url = options.base_url.rstrip("/")
         self._http = self._make_http(transport)
@@ -351,15 +353,30 @@ class IntercomClient:
         return error
 
     def _resolve(self, path_or_url: str) -> str:
+        """An absolute URL for a path, or a checked one for a link the API returned.
+
+        A link to the configured origin is followed as is. A link to one of
+        Intercom's own API hosts while `base_url` points elsewhere (a proxy, the
+        simulator) is rebased onto `base_url`. Anything else is refused: the
+        token is only ever sent to the configured host.
+        """
         if "://" not in path_or_url:
             return f"{self._base_url}/{path_or_url.lstrip('/')}"
         target = urlsplit(path_or_url)
-        if (target.scheme, target.hostname, target.port) != self._origin:
-            raise ForeignUrlError(
-                f"refusing to follow a link to {target.scheme}://{target.hostname}: "
-                f"only {self._host} receives the access token"
-            )
-        return path_or_url
+        if _origin(target) == self._origin:
+            return path_or_url
+        if target.hostname in INTERCOM_API_HOSTS and target.scheme == "https":
+            rebased = f"{self._base_url}/{target.path.lstrip('/')}"
+            return f"{rebased}?{target.query}" if target.query else rebased
+        raise ForeignUrlError(
+            f"refusing to follow a link to {target.scheme}://{target.hostname}: "
+            f"only {self._host} receives the access token"
+        )
+
+
+def _origin(parts: SplitResult) -> tuple[str, str | None, int | None]:
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, parts.hostname, parts.port or default_port
 
 
 def _query(params: Mapping[str, Any] | None) -> dict[str, str] | None:
