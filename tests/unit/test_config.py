@@ -299,6 +299,23 @@ def test_settings_can_be_built_in_python_with_a_literal_token() -> None:
     assert TOKEN not in repr(settings)
 
 
+def test_a_token_in_intercom_sync_access_token_is_taken_without_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="intercom_sync.config"):
+        settings = load(tmp_path, env={"INTERCOM_SYNC_ACCESS_TOKEN": TOKEN})
+    assert settings.require_token().get_secret_value() == TOKEN
+    assert caplog.text == ""
+
+
+def test_an_env_token_spec_in_python_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACME_TOKEN", TOKEN)
+    intercom = IntercomSettings(access_token={"env": "ACME_TOKEN"})  # type: ignore[arg-type]
+    assert Settings(intercom=intercom).require_token().get_secret_value() == TOKEN
+    monkeypatch.delenv("ACME_TOKEN")
+    assert IntercomSettings(access_token={"env": "ACME_TOKEN"}).access_token is None  # type: ignore[arg-type]
+
+
 # -- the starter file --------------------------------------------------------------------------
 
 
