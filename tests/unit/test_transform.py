@@ -275,11 +275,10 @@ def test_admin_attributes() -> None:
 
 
 def test_team_attributes_count_distinct_admins() -> None:
-    attrs = attributes("teams")
-    assert attrs == {
+    assert attributes("teams") == {
         "name": "Tier 1",
-        "adminCount": 3,
-        "adminIds": ["991267715", "991267716", "991267715"],
+        "adminCount": 2,  # the fixture lists 991267715 twice
+        "adminIds": ["991267715", "991267716"],
     }
 
 

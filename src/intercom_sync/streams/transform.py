@@ -253,7 +253,7 @@ def _admin(r: Record) -> dict[str, Any]:
 
 
 def _team(r: Record) -> dict[str, Any]:
-    admin_ids = _ids(r.get("admin_ids") or ())
+    admin_ids = list(dict.fromkeys(_ids(r.get("admin_ids") or ())))
     return {"name": r.get("name"), "adminCount": len(admin_ids), "adminIds": admin_ids}
 
 
