@@ -230,10 +230,16 @@ CONTACT_TIMES = {
     "f": local("2025-03-12", "08:30:00"),
 }
 CONTACTS = [
-    {"type": "contact", "id": cid, "role": "user", "email": f"{cid}@x.io", "updated_at": t,
-     "created_at": t - 86_400}
+    {
+        "type": "contact",
+        "id": cid,
+        "role": "user",
+        "email": f"{cid}@x.io",
+        "updated_at": t,
+        "created_at": t - 86_400,
+    }
     for cid, t in CONTACT_TIMES.items()
-]  # fmt: skip
+]
 DAY_OPTIONS = SearchOptions("contacts", contact_fields(), default_per_page=50, day_zone=NY)
 EXACT_OPTIONS = SearchOptions("contacts", contact_fields(), default_per_page=50)
 
@@ -370,11 +376,17 @@ def test_ascending_pages_cover_every_match_once_in_order() -> None:
         "operator": "AND",
         "value": [f("updated_at", ">", 1_700_000_450), f("open", "=", True)],
     }
-    body = {"query": query, "pagination": {"per_page": 3}, "sort": {"field": "updated_at",
-            "order": "ascending"}}  # fmt: skip
+    body = {
+        "query": query,
+        "pagination": {"per_page": 3},
+        "sort": {"field": "updated_at", "order": "ascending"},
+    }
     seen, pages = page_all(view, body)
-    want = [r["id"] for r in sorted(CONVERSATIONS, key=lambda r: r["updated_at"])
-            if r["updated_at"] > 1_700_000_450 and r["open"]]  # fmt: skip
+    want = [
+        r["id"]
+        for r in sorted(CONVERSATIONS, key=lambda r: r["updated_at"])
+        if r["updated_at"] > 1_700_000_450 and r["open"]
+    ]
     assert seen == want
     assert [p.page for p in pages] == list(range(1, len(pages) + 1))
     assert {p.total_count for p in pages} == {len(want)}
@@ -384,27 +396,36 @@ def test_ascending_pages_cover_every_match_once_in_order() -> None:
 
 def test_descending_pages_are_newest_first() -> None:
     view = ListView(CONVERSATIONS)
-    body = {"query": f("updated_at", "<=", 1_700_002_000), "pagination": {"per_page": 7},
-            "sort": {"field": "updated_at", "order": "descending"}}  # fmt: skip
+    body = {
+        "query": f("updated_at", "<=", 1_700_002_000),
+        "pagination": {"per_page": 7},
+        "sort": {"field": "updated_at", "order": "descending"},
+    }
     seen, _ = page_all(view, body)
-    want = [r["id"] for r in sorted(CONVERSATIONS, key=lambda r: -r["updated_at"])
-            if r["updated_at"] <= 1_700_002_000]  # fmt: skip
+    want = [
+        r["id"]
+        for r in sorted(CONVERSATIONS, key=lambda r: -r["updated_at"])
+        if r["updated_at"] <= 1_700_002_000
+    ]
     assert seen == want
 
 
 def test_unsorted_pages_follow_natural_order() -> None:
     shuffled = CONVERSATIONS[::3] + CONVERSATIONS[1::3] + CONVERSATIONS[2::3]
     view = ListView(shuffled)
-    seen, pages = page_all(view, {"query": f("priority", "=", "not_priority"),
-                                  "pagination": {"per_page": 4}})  # fmt: skip
+    seen, pages = page_all(
+        view, {"query": f("priority", "=", "not_priority"), "pagination": {"per_page": 4}}
+    )
     assert seen == [r["id"] for r in shuffled if r["priority"] == "not_priority"]
     assert len(pages) == -(-len(seen) // 4)
 
 
 def test_a_lower_updated_at_bound_starts_by_bisection() -> None:
     view = ListView(CONVERSATIONS)
-    body = {"query": {"operator": "AND", "value": [f("updated_at", ">=", 1_700_003_500)]},
-            "sort": {"field": "updated_at", "order": "ascending"}}  # fmt: skip
+    body = {
+        "query": {"operator": "AND", "value": [f("updated_at", ">=", 1_700_003_500)]},
+        "sort": {"field": "updated_at", "order": "ascending"},
+    }
     page = run_page(view, body)
     assert [r["id"] for r in page.records] == ["1035", "1036", "1037", "1038", "1039"]
     view.yielded = 0
@@ -414,8 +435,10 @@ def test_a_lower_updated_at_bound_starts_by_bisection() -> None:
 
 def test_an_upper_bound_stops_the_scan() -> None:
     view = ListView(CONVERSATIONS)
-    body = {"query": f("updated_at", "<", 1_700_000_300), "sort": {"field": "updated_at",
-            "order": "ascending"}}  # fmt: skip
+    body = {
+        "query": f("updated_at", "<", 1_700_000_300),
+        "sort": {"field": "updated_at", "order": "ascending"},
+    }
     view.yielded = 0
     page = run_page(view, body)
     assert [r["id"] for r in page.records] == ["1000", "1001", "1002"]
@@ -424,8 +447,11 @@ def test_an_upper_bound_stops_the_scan() -> None:
 
 def test_a_record_that_changes_while_paging_moves_to_the_end_and_is_not_repeated() -> None:
     records = [dict(r) for r in CONVERSATIONS]
-    body: dict[str, Any] = {"query": f("updated_at", ">", 0), "pagination": {"per_page": 10},
-                            "sort": {"field": "updated_at", "order": "ascending"}}  # fmt: skip
+    body: dict[str, Any] = {
+        "query": f("updated_at", ">", 0),
+        "pagination": {"per_page": 10},
+        "sort": {"field": "updated_at", "order": "ascending"},
+    }
     first = run_page(ListView(records), body)
     # Record 1003 (already returned) and 1020 (not yet) change: updated_at jumps ahead.
     for record in records:
@@ -443,8 +469,11 @@ def test_a_record_that_changes_while_paging_moves_to_the_end_and_is_not_repeated
 
 
 def _cursor_for(view: ListView, query: dict[str, Any]) -> str:
-    body = {"query": query, "pagination": {"per_page": 2}, "sort": {"field": "updated_at",
-            "order": "ascending"}}  # fmt: skip
+    body = {
+        "query": query,
+        "pagination": {"per_page": 2},
+        "sort": {"field": "updated_at", "order": "ascending"},
+    }
     cursor = run_page(view, body).next_cursor
     assert cursor is not None
     return cursor
@@ -462,8 +491,11 @@ def _cursor_for(view: ListView, query: dict[str, Any]) -> str:
 )
 def test_garbage_cursors_are_400(garbage: str) -> None:
     view = ListView(CONVERSATIONS)
-    body = {"query": f("updated_at", ">", 0), "pagination": {"starting_after": garbage},
-            "sort": {"field": "updated_at", "order": "ascending"}}  # fmt: skip
+    body = {
+        "query": f("updated_at", ">", 0),
+        "pagination": {"starting_after": garbage},
+        "sort": {"field": "updated_at", "order": "ascending"},
+    }
     with pytest.raises(ApiError) as error:
         run_page(view, body)
     assert error.value.status == 400
@@ -481,10 +513,18 @@ def test_a_cursor_used_with_another_query_or_sort_is_400() -> None:
             run_page(view, {**other, "pagination": {"starting_after": cursor}})
         assert error.value.status == 400
     # ...while the same query with another page size is fine.
-    body = {"query": f("updated_at", ">", 0), "sort": {"field": "updated_at", "order": "ascending"},
-            "pagination": {"per_page": 5, "starting_after": cursor}}  # fmt: skip
-    assert [r["id"] for r in run_page(view, body).records] == ["1002", "1003", "1004", "1005",
-                                                               "1006"]  # fmt: skip
+    body = {
+        "query": f("updated_at", ">", 0),
+        "sort": {"field": "updated_at", "order": "ascending"},
+        "pagination": {"per_page": 5, "starting_after": cursor},
+    }
+    assert [r["id"] for r in run_page(view, body).records] == [
+        "1002",
+        "1003",
+        "1004",
+        "1005",
+        "1006",
+    ]
 
 
 def test_empty_result_has_no_next_page() -> None:

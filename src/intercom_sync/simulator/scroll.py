@@ -121,4 +121,3 @@ class ScrollRegistry:
         self._counter += 1
         digest = hashlib.blake2b(f"scroll:{self.seed}:{self._counter}".encode(), digest_size=16)
         return str(uuid.UUID(bytes=digest.digest(), version=4))
-

@@ -511,17 +511,24 @@ def _natural_page(
 ) -> tuple[list[Record], str | None]:
     offset = cursor.offset or 0 if cursor else 0
     records: list[Record] = []
-    consumed = offset
-    for record in itertools.islice(view.natural(), offset, None):
+    for position, record in _natural_items(view, offset):
         if not compiled.matches(record):
-            consumed += 1
             continue
         if len(records) == per_page:
-            next_cursor = cursors.Cursor(compiled.fingerprint, page + 1, offset=consumed)
+            next_cursor = cursors.Cursor(compiled.fingerprint, page + 1, offset=position)
             return records, cursors.encode(next_cursor)
         records.append(record)
-        consumed += 1
     return records, None
+
+
+def _natural_items(view: SearchView, start: int) -> Iterator[tuple[int, Record]]:
+    """(position, record) in natural order from `start`. A view that keeps stable positions
+    (`natural_items`, where deletions leave gaps) resumes in O(1); otherwise skip ahead."""
+    stable = getattr(view, "natural_items", None)
+    if stable is not None:
+        items: Iterator[tuple[int, Record]] = stable(start)
+        return items
+    return enumerate(itertools.islice(view.natural(), start, None), start)
 
 
 def count_matches(view: SearchView, compiled: CompiledQuery) -> int:
