@@ -268,6 +268,58 @@ async def test_client_errors_are_raised_at_once(
     assert len(script.requests) == 1
 
 
+async def test_a_lost_scroll_page_is_not_replayed_because_the_scroll_moved_on() -> None:
+    truncated = httpx.Response(200, content=b'{"type": "list", "data": [{"id": "1"')
+    script = Script(truncated, ok({"type": "list", "data": []}))
+    async with client_for(script) as client:
+        with pytest.raises(TransientError) as caught:
+            await client.get("/companies/scroll", {"scroll_param": "abc"})
+    assert caught.value.kind == "invalid_json"
+    assert "restart" in str(caught.value)
+    assert len(script.requests) == 1  # the caller restarts the scroll instead
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        error_list(500, "server_error", "Request failed due to an internal network error"),
+        httpx.ReadError("Connection reset by peer"),
+        httpx.ReadTimeout("timed out"),
+    ],
+)
+async def test_a_scroll_failure_that_may_have_reached_the_server_is_raised_at_once(
+    failure: httpx.Response | Exception,
+) -> None:
+    script = Script(failure, ok())
+    async with client_for(script) as client:
+        with pytest.raises(TransientError):
+            await client.send(Request.get("/companies/scroll"))
+    assert len(script.requests) == 1
+
+
+async def test_a_scroll_is_retried_after_a_429_or_a_failed_connection() -> None:
+    limited = error_list(429, "rate_limit_exceeded", "slow down")
+    refused = httpx.ConnectError("[Errno 111] Connection refused")
+    script = Script(ok(), limited, refused, ok({"type": "list", "data": [{"id": "9"}]}))
+    async with client_for(script) as client:
+        await client.get("/me")
+        response = await client.get("/companies/scroll", {"scroll_param": "abc"})
+    assert response.data["data"] == [{"id": "9"}]
+    assert len(script.requests) == 4
+
+
+async def test_replayable_can_be_set_either_way() -> None:
+    script = Script(ok())
+    async with client_for(script) as client:
+        script.answers = [error_list(503, "unavailable", "x"), ok({"retried": True})]
+        response = await client.send(Request.get("/companies/scroll"), replayable=True)
+        assert response.data == {"retried": True}
+        script.answers = [error_list(503, "unavailable", "x"), ok()]
+        with pytest.raises(TransientError):
+            await client.send(Request.get("/contacts/1/companies"), replayable=False)
+    assert len(script.requests) == 3
+
+
 # -- unreachable -----------------------------------------------------------------------------
 
 

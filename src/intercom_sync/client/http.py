@@ -52,6 +52,8 @@ USER_AGENT = f"intercom-sync/{__version__} (+{PROJECT_URL})"
 # instead of backing off for minutes.
 _FIRST_CONTACT_ATTEMPTS = 2
 INTERCOM_API_HOSTS = frozenset(REGION_HOSTS.values())
+# Requests the server acts on even when the answer is lost: never replayed blindly.
+SCROLL_PATH = "/companies/scroll"
 
 
 @dataclass(frozen=True)
@@ -186,8 +188,10 @@ class IntercomClient:
     async def post(self, path: str, json: Mapping[str, Any]) -> ApiResponse:
         return await self.request("POST", path, json=json)
 
-    async def send(self, request: Request) -> ApiResponse:
-        return await self.request(request.method, request.path, request.params, request.json)
+    async def send(self, request: Request, *, replayable: bool | None = None) -> ApiResponse:
+        return await self.request(
+            request.method, request.path, request.params, request.json, replayable=replayable
+        )
 
     async def pages(self, first: Request, paginator: Paginator) -> AsyncIterator[Page]:
         """Every page from `first` on, each with the request that would fetch the next."""
@@ -204,19 +208,31 @@ class IntercomClient:
         path_or_url: str,
         params: Mapping[str, Any] | None = None,
         json: Mapping[str, Any] | None = None,
+        *,
+        replayable: bool | None = None,
     ) -> ApiResponse:
-        """Send with retries; return the parsed response or raise an `IntercomError`."""
+        """Send with retries; return the parsed response or raise an `IntercomError`.
+
+        `replayable=False` marks a request the server may have acted on even if
+        its answer was lost (a scroll page: the server moves the scroll on when
+        it answers). Such a request is retried only after a 429 or a failed
+        connection — which the server never processed — and any other transient
+        failure is raised at once for the caller to restart. By default only
+        `/companies/scroll` is treated so.
+        """
         url = self._resolve(path_or_url)
         body = orjson.dumps(json) if json is not None else None
+        if replayable is None:
+            replayable = not _is_scroll(url)
         retry = self.retry_policy.start()
         while True:
             try:
                 return await self._attempt(method, url, params, body)
             except IntercomError as error:
                 error.scrub(self.options.token.get_secret_value())
-                wait = self._retry_wait(retry, error)
+                wait = self._retry_wait(retry, error, replayable)
                 if wait is None:
-                    raise self._final_error(error, retry) from None
+                    raise self._final_error(error, retry, replayable) from None
                 self.stats.retries += 1
                 self._log_retry(method, url, error, retry.attempts + 1, wait)
                 await self._clock.sleep(wait)
@@ -308,7 +324,12 @@ class IntercomClient:
 
     # -- retry decisions ---------------------------------------------------------------
 
-    def _retry_wait(self, retry: RetryState, error: IntercomError) -> float | None:
+    def _retry_wait(
+        self, retry: RetryState, error: IntercomError, replayable: bool
+    ) -> float | None:
+        if not replayable and isinstance(error, TransientError) and error.kind != "connect":
+            retry.transient_failures += 1
+            return None
         never_connected = self.stats.responses == 0
         if (
             isinstance(error, TransientError)
@@ -344,12 +365,19 @@ class IntercomClient:
             wait,
         )
 
-    def _final_error(self, error: IntercomError, retry: RetryState) -> IntercomError:
+    def _final_error(
+        self, error: IntercomError, retry: RetryState, replayable: bool
+    ) -> IntercomError:
         if isinstance(error, TransientError) and error.kind == "connect":
             return UnreachableError(self._host, cause=error.cause)
-        if isinstance(error, TransientError | RateLimitedError):
-            error.message = f"{error.message}; gave up after {retry.attempts} attempts"
-            error.args = (error.message,)
+        if isinstance(error, TransientError) and not replayable:
+            note = "not retried: the server may have moved the scroll on; restart it"
+        elif isinstance(error, TransientError | RateLimitedError):
+            note = f"gave up after {retry.attempts} attempts"
+        else:
+            return error
+        error.message = f"{error.message}; {note}"
+        error.args = (error.message,)
         return error
 
     def _resolve(self, path_or_url: str) -> str:
@@ -372,6 +400,10 @@ class IntercomClient:
             f"refusing to follow a link to {target.scheme}://{target.hostname}: "
             f"only {self._host} receives the access token"
         )
+
+
+def _is_scroll(url: str) -> bool:
+    return urlsplit(url).path.rstrip("/").endswith(SCROLL_PATH)
 
 
 def _origin(parts: SplitResult) -> tuple[str, str | None, int | None]:
