@@ -193,7 +193,13 @@ def _sortable(key: Any) -> tuple[int, float, str]:
 
 
 def _dimension_name(metric: Metric) -> str:
-    return metric.dimension.name if metric.dimension else "bucket"
+    """A column heading for the grouping: `team` for teamAssigneeId, `tag` for tags."""
+    dim = metric.dimension
+    if dim is None:
+        return "bucket"
+    if dim.ref:
+        return dim.ref.removeprefix("intercom_")
+    return "tag" if dim.name == "tags" else dim.name
 
 
 # -- labels ----------------------------------------------------------------------------------

@@ -1,0 +1,326 @@
+"""`intercom-sync serve` and `intercom-sync query` (registered by `intercom_sync.cli`).
+
+    from intercom_sync.web.cli import query, serve, set_sync_factory
+    set_sync_factory(make_sync)          # enables `serve --sync-every 15m`
+    app.command()(serve)
+    app.command()(query)
+
+The store URL comes from `--store`, else `INTERCOM_SYNC_STORE_URL`, else `[store] url`
+of the config file, else `sqlite:///intercom.db`. Dashboards are the built-in `support`
+plus any `[dashboards.<id>]` in the config file.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from intercom_sync.clock import Clock, OffsetClock, SystemClock
+from intercom_sync.metrics.durations import parse_duration
+from intercom_sync.metrics.model import Config, config_from_mapping
+from intercom_sync.metrics.support import support_config
+from intercom_sync.metrics.validate import DefinitionError
+from intercom_sync.metrics.widgets import evaluate_widget
+from intercom_sync.store import Store, open_store
+from intercom_sync.store.sqlite import sqlite_path
+from intercom_sync.web.background import SyncFn
+from intercom_sync.web.readonly import run_readonly
+from intercom_sync.web.server import is_loopback, prepare_server, run_forever
+
+CONFIG_FILENAME = "intercom-sync.toml"
+STORE_ENV = "INTERCOM_SYNC_STORE_URL"
+TOKEN_ENV = "INTERCOM_SYNC_DASHBOARD_TOKEN"  # noqa: S105 - a variable name
+DEFAULT_STORE = "sqlite:///intercom.db"
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+# (config path or None, store URL) → an async callable running one sync.
+SyncFactory = Callable[[str | None, str], SyncFn]
+_sync_factory: list[SyncFactory] = []
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--config", "-c", help="Path to intercom-sync.toml (default: ./intercom-sync.toml)."
+    ),
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", help="Store URL: sqlite:///path.db or postgresql://… (store.url)."),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Show figures as of this UTC time (2026-01-01T00:00:00Z) or 'latest' (the newest "
+        "conversation in the store); default: now.",
+    ),
+]
+
+
+def set_sync_factory(factory: SyncFactory) -> None:
+    """Let `serve --sync-every` run real syncs (the engine registers itself here)."""
+    _sync_factory[:] = [factory]
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+# -- settings --------------------------------------------------------------------------------
+
+
+def _config_file(path: str | None) -> Path | None:
+    if path is not None:
+        if not Path(path).is_file():
+            raise _fail(f"config file {path} not found", EXIT_USAGE)
+        return Path(path)
+    default = Path(CONFIG_FILENAME)
+    return default if default.is_file() else None
+
+
+def _read_toml(file: Path | None) -> dict[str, Any]:
+    if file is None:
+        return {}
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise _fail(f"{file}: cannot be read as TOML: {exc}", EXIT_USAGE) from None
+
+
+def resolve_store_url(flag: str | None, data: dict[str, Any]) -> str:
+    store = data.get("store")
+    from_file = store.get("url") if isinstance(store, dict) else None
+    url = flag or os.environ.get(STORE_ENV) or from_file or DEFAULT_STORE
+    return str(url)
+
+
+def dashboards_config(data: dict[str, Any]) -> Config:
+    """The built-in support dashboard plus the file's `[dashboards]` (which win on an id)."""
+    try:
+        return support_config().merged(config_from_mapping(data))
+    except DefinitionError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+
+
+def _open(url: str) -> Store:
+    if not url.startswith(("postgresql://", "postgres://")):
+        path = Path(sqlite_path(url))
+        if not path.is_file():
+            raise _fail(f"no store at {path}: run `intercom-sync sync` first (or pass --store)")
+    try:
+        return open_store(url)
+    except Exception as exc:
+        raise _fail(f"cannot open the store: {type(exc).__name__}: {exc}") from None
+
+
+def resolve_clock(as_of: str | None, store: Store) -> Clock:
+    """Real time, or real time shifted so that "now" starts at `as_of`."""
+    if as_of is None:
+        return SystemClock()
+    if as_of == "latest":
+        rows = store.query(
+            "SELECT MAX(updated_at) FROM entities WHERE entity_type = ? AND deleted_at IS NULL",
+            ("intercom_conversation",),
+        )
+        newest = rows[0][0]
+        if newest is None:
+            raise _fail("--as-of latest: the store holds no conversations yet", EXIT_USAGE)
+        start = int(newest) / 1000 + 1
+    else:
+        try:
+            moment = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+        except ValueError:
+            raise _fail(f"--as-of: not a time: {as_of!r}", EXIT_USAGE) from None
+        start = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return OffsetClock(offset=start - time.time())
+
+
+# -- serve -----------------------------------------------------------------------------------
+
+
+def serve(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    auth_token: Annotated[
+        str | None,
+        typer.Option(
+            "--auth-token",
+            envvar=TOKEN_ENV,
+            show_envvar=True,
+            help="Require this token (Bearer header, or open the page once with ?token=…).",
+        ),
+    ] = None,
+    sync_every: Annotated[
+        str | None,
+        typer.Option("--sync-every", help="Also sync in the background every interval, e.g. 15m."),
+    ] = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Serve the dashboards and their JSON API (127.0.0.1 by default)."""
+    data = _read_toml(_config_file(config))
+    dashboards = dashboards_config(data)
+    url = resolve_store_url(store, data)
+    every = _interval(sync_every)
+    sync_fn = _sync_fn(config, url) if every is not None else None
+    opened = _open(url)
+    try:
+        clock = resolve_clock(as_of, opened)
+        try:
+            dashboard = prepare_server(
+                opened,
+                dashboards,
+                host=host,
+                port=port,
+                clock=clock,
+                auth_token=auth_token,
+                sync_fn=sync_fn,
+                sync_every=every,
+            )
+        except OSError as exc:
+            raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        _announce(dashboard.url, bool(auth_token), host, dashboards)
+        run_forever(dashboard)
+    finally:
+        opened.close()
+
+
+def _interval(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise _fail(f"--sync-every: {exc}", EXIT_USAGE) from None
+
+
+def _sync_fn(config: str | None, url: str) -> SyncFn:
+    if not _sync_factory:
+        raise _fail("--sync-every: background sync is not available in this build", EXIT_USAGE)
+    return _sync_factory[0](config, url)
+
+
+def _announce(url: str, protected: bool, host: str, dashboards: Config) -> None:
+    console.print(f"Dashboard: [bold]{url}[/]  ({', '.join(dashboards.dashboards)})")
+    console.print(f"JSON API:  {url}api/dashboards")
+    if protected:
+        console.print("Protected: open it once with ?token=<your token>, or send a Bearer header.")
+    elif not is_loopback(host):
+        err_console.print(
+            f"[yellow]warning:[/] listening on {escape(host)} without --auth-token: "
+            "anyone who can reach this port can read the dashboard."
+        )
+    console.print("Press Ctrl-C to stop.")
+
+
+# -- query -----------------------------------------------------------------------------------
+
+
+def query(
+    sql: Annotated[
+        str | None,
+        typer.Argument(
+            help='Read-only SQL, e.g. "SELECT state, count(*) FROM conversations GROUP BY state".'
+        ),
+    ] = None,
+    metric: Annotated[
+        str | None,
+        typer.Option(
+            "--metric",
+            "-m",
+            help="A widget as dashboard.widget, e.g. support.time_to_first_response.",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    output: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
+    as_of: AsOfOpt = None,
+) -> None:
+    """Run read-only SQL, or evaluate a named metric, against the store."""
+    if (sql is None) == (metric is None):
+        raise _fail("give either SQL or --metric dashboard.widget", EXIT_USAGE)
+    if output not in ("table", "json", "csv"):
+        raise _fail(f"--format must be table, json or csv (got {output!r})", EXIT_USAGE)
+    data = _read_toml(_config_file(config))
+    url = resolve_store_url(store, data)
+    if sql is not None:
+        _print_sql(url, sql, output)
+    else:
+        assert metric is not None
+        _print_metric(url, metric, dashboards_config(data), output, as_of)
+
+
+def _print_sql(url: str, sql_text: str, output: str) -> None:
+    try:
+        columns, rows = run_readonly(url, sql_text)
+    except FileNotFoundError as exc:
+        raise _fail(f"{exc}: run `intercom-sync sync` first (or pass --store)") from None
+    except Exception as exc:  # the driver's message says what is wrong with the SQL
+        raise _fail(f"query failed: {exc}") from None
+    print_rows(columns, rows, output)
+
+
+def print_rows(columns: list[str], rows: list[tuple[Any, ...]], output: str) -> None:
+    if output == "json":
+        records = [dict(zip(columns, r, strict=True)) for r in rows]
+        typer.echo(orjson.dumps(records, default=str, option=orjson.OPT_INDENT_2).decode())
+    elif output == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        table = Table(*[escape(c) for c in columns])
+        for row in rows:
+            table.add_row(*[escape("" if v is None else str(v)) for v in row])
+        console.print(table)
+
+
+def _print_metric(url: str, name: str, dashboards: Config, output: str, as_of: str | None) -> None:
+    dashboard_id, _, widget_id = name.partition(".")
+    dashboard = dashboards.dashboards.get(dashboard_id)
+    if dashboard is None or widget_id not in dashboard.widgets:
+        known = ", ".join(f"{d.id}.{w}" for d in dashboards.dashboards.values() for w in d.widgets)
+        raise _fail(f"no metric {name!r}; known: {known}", EXIT_USAGE)
+    opened = _open(url)
+    try:
+        now_ms = int(resolve_clock(as_of, opened).now() * 1000)
+        body = evaluate_widget(opened, dashboard.widgets[widget_id], now_ms)
+    finally:
+        opened.close()
+    if output == "json":
+        typer.echo(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
+        return
+    print_rows(*widget_rows(body), output)
+
+
+def widget_rows(body: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """A widget body as one table."""
+    kind = body["kind"]
+    if kind == "stat":
+        return ["label", "value", "previous"], [
+            (v["label"], v["value"], v.get("previous")) for v in body["values"]
+        ]
+    if kind == "timeseries":
+        names = [s["name"] for s in body["series"]]
+        rows = [(x, *[s["y"][i] for s in body["series"]]) for i, x in enumerate(body["x"])]
+        return ["bucket", *names], rows
+    if kind == "distribution":
+        return [body["dimension"], "value"], [(i["label"], i["value"]) for i in body["items"]]
+    return list(body["columns"]), [tuple(r) for r in body["rows"]]
