@@ -45,8 +45,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("intercom_sync.client")
 
-PROJECT_URL = "https://github.com/intercom-sync/intercom-sync"
-USER_AGENT = f"intercom-sync/{__version__} (+{PROJECT_URL})"
+USER_AGENT = f"intercom-sync/{__version__} (python-httpx)"
 # Before any response has ever arrived, a refused connection or failed DNS
 # lookup is almost certainly a wrong host: fail after this many attempts
 # instead of backing off for minutes.
