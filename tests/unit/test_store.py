@@ -233,3 +233,18 @@ def test_runs_whose_process_died_are_marked_interrupted(store: Store) -> None:
     assert rows(store, "SELECT status, requests FROM _sync_runs WHERE run_id = 'r2'") == [
         ("succeeded", 4)
     ]
+
+
+def test_metric_rows_are_written_and_rewritten_per_entity(store: Store) -> None:
+    def metrics(*values: float) -> Shapes:
+        return Shapes(
+            metrics=[
+                ("intercom", f"m{i}", "intercom_conversation", "c1", 1000, v, "{}")
+                for i, v in enumerate(values)
+            ],
+            metric_scopes=[("intercom", "intercom_conversation", "c1")],
+        )
+
+    store.apply(PageWrite(shapes=metrics(1.0, 2.0, 3.0)), 1)
+    store.apply(PageWrite(shapes=metrics(5.0)), 2)
+    assert rows(store, "SELECT metric, value, synced_at FROM metrics") == [("m0", 5.0, 2)]

@@ -293,6 +293,12 @@ class DbApiStore(Store):
                 "edges", lambda: sql.upsert(d, "edges", _EDGE_COLS, SHAPE_TABLES["edges"].key)
             )
             cur.executemany(stmt, [(*e, now) for e in shapes.edges])
+        if shapes.metrics:
+            stmt = self._stmt(
+                "metrics",
+                lambda: sql.upsert(d, "metrics", _METRIC_COLS, SHAPE_TABLES["metrics"].key),
+            )
+            cur.executemany(stmt, [(*m, now) for m in shapes.metrics])
 
     def _write_gaps(self, cur: Any, write: PageWrite, now: int) -> None:
         d = self.dialect_def
