@@ -71,7 +71,12 @@ def staff_of(world: Any) -> Staff:
         team_id: [by_id[str(a)] for a in team["admin_ids"] if str(a) in by_id]
         for team_id, team in world.teams.items()
     }
-    return Staff(admins=inbox, team_members=members, bot=world.bot)
+    away = frozenset(
+        admin_id
+        for admin_id, admin in world.admins.items()
+        if admin["away_mode_enabled"] and admin["away_mode_reassign"]
+    )
+    return Staff(admins=inbox, team_members=members, bot=world.bot, away_reassign=away)
 
 
 @dataclass

@@ -109,6 +109,8 @@ def _state_history(
     if rng.random() < 0.35:
         path += ["waiting_on_customer", "in_progress"]
     path.append("resolved")
+    if horizon - created_at < 30 * DAY and rng.random() < 0.6:
+        path = path[: rng.randrange(len(path))]  # recent tickets are often still in flight
     for state in path:
         if at > horizon:
             break

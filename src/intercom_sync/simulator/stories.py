@@ -35,6 +35,8 @@ class Staff:
     admins: Sequence[Author]  # author objects of admins with an inbox seat
     team_members: dict[str, Sequence[Author]]  # team id -> its inbox admins
     bot: Author
+    # Admins in away mode who have new conversations reassigned.
+    away_reassign: frozenset[str] = frozenset()
 
     def team_ids(self) -> list[str]:
         return [team_id for team_id, members in self.team_members.items() if members]
@@ -124,6 +126,11 @@ class StoryWriter:
             story.admin = self._pick_admin(story)
             target = assignment_target("admin", str(story.admin["id"]))
             self._add(story, "default_assignment", bot, assigned_to=target)
+            if str(story.admin["id"]) in self.staff.away_reassign and teams:
+                story.team_id = self.rng.choice(teams)
+                target = assignment_target("team", story.team_id)
+                self._add(story, "away_mode_assignment", story.admin, assigned_to=target)
+                story.admin = None
 
     def _admin_reply(self, story: _Story, median: float) -> bool:
         if not self._wait_for_admin(story, median):
@@ -207,6 +214,13 @@ class StoryWriter:
     def _reopen_cycle(self, story: _Story) -> None:
         """A contact writes again days after the close; the team answers and closes."""
         if not self._wait(story, self.calendar.delay(self.rng, 3 * DAY, 1.0)):
+            return
+        if self.rng.random() < 0.3:  # a teammate reopens it to follow up
+            story.admin = story.admin or self._pick_admin(story)
+            self._add(story, "open", story.admin)
+            self._add(story, "comment", story.admin, body=self.rng.choice(ADMIN_BODIES))
+            if self._contact_reply(story, 2 * HOUR) and self._admin_reply(story, 20 * MINUTE):
+                self._close(story)
             return
         author = story.contacts[0]
         self._add(story, "comment", author, body=self.rng.choice(CONTACT_BODIES))
