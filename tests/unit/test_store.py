@@ -248,3 +248,23 @@ def test_metric_rows_are_written_and_rewritten_per_entity(store: Store) -> None:
     store.apply(PageWrite(shapes=metrics(1.0, 2.0, 3.0)), 1)
     store.apply(PageWrite(shapes=metrics(5.0)), 2)
     assert rows(store, "SELECT metric, value, synced_at FROM metrics") == [("m0", 5.0, 2)]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM events WHERE connector = ? AND event_type = ? AND entity_type = ? "
+        "AND entity_id = ?",
+        "DELETE FROM metrics WHERE connector = ? AND entity_type = ? AND entity_id = ?",
+        "DELETE FROM edges WHERE connector = ? AND src_type = ? AND src_id = ? AND relation = ?",
+        "DELETE FROM _pending_children WHERE stream = ? AND parent_id = ?",
+        "SELECT raw FROM conversation_parts WHERE conversation_id = ? ORDER BY created_at, id",
+    ],
+)
+def test_per_record_statements_use_an_index_not_a_table_scan(store: Store, statement: str) -> None:
+    """Every page rewrites scoped shapes; a scan there makes a sync quadratic."""
+    n = statement.count("?")
+    plan = rows(store, f"EXPLAIN QUERY PLAN {statement}", *(["x"] * n))
+    details = " ".join(str(r[-1]) for r in plan)
+    assert "USING" in details and "INDEX" in details, details
+    assert not any(str(r[-1]).startswith("SCAN") for r in plan), details

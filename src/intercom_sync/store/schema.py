@@ -365,7 +365,7 @@ SHAPE_TABLES: dict[str, Table] = {
                 ("synced_at", "int"),
             ),
             ("connector", "metric", "entity_type", "entity_id", "ts"),
-            (("metric", "ts"),),
+            (("metric", "ts"), ("connector", "entity_type", "entity_id")),
         ),
         Table(
             "edges",

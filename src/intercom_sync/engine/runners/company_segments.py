@@ -9,17 +9,17 @@ from __future__ import annotations
 from intercom_sync.engine.context import SyncContext
 from intercom_sync.store.base import PageWrite
 from intercom_sync.streams.catalog import StreamSpec
-from intercom_sync.streams.transform import page_writes
+from intercom_sync.streams.transform import company_segment_edges, page_writes
 
 
 async def fetch_company_segments(ctx: SyncContext, spec: StreamSpec, company_id: str) -> PageWrite:
     response = await ctx.get(spec.name, spec.endpoint.format(id=company_id))
     records = [r for r in response.data.get(spec.records_key) or [] if isinstance(r, dict)]
+    connector = ctx.options.connector
     return PageWrite(
         table=spec.name,
-        records=page_writes(
-            spec.name, records, parent_id=company_id, connector=ctx.options.connector
-        ),
+        records=page_writes(spec.name, records, parent_id=company_id, connector=connector),
+        shapes=company_segment_edges(company_id, [str(r["id"]) for r in records], connector),
         dequeue_children=[(spec.name, company_id)],
         complete_scope={"company_id": company_id},
     )
