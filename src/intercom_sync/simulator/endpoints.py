@@ -99,7 +99,10 @@ def me(call: Call) -> Body:
     world = call.runtime.world
     if not world.admins:
         raise not_found("Admin Not Found", code="admin_not_found")
-    admin = call.render("admin", next(iter(world.admins.values())))
+    stored = next(iter(world.admins.values()))
+    admin = call.render("admin", stored)
+    # `admin_with_app` always has an avatar object (`admin` may have null, or in 2.14 a URL).
+    avatar = {"type": "avatar", "image_url": (stored.get("avatar") or {}).get("image_url")}
     app = {
         "type": "app",
         "id_code": world.spec.workspace_id,
@@ -110,7 +113,7 @@ def me(call: Call) -> Body:
         "timezone": world.spec.timezone,
         "region": "US",
     }
-    return {**admin, "email_verified": True, "app": app}
+    return {**admin, "avatar": avatar, "email_verified": True, "app": app}
 
 
 def admins(call: Call) -> Body:

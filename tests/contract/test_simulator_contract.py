@@ -1,0 +1,562 @@
+"""Every simulator response the sync uses, and every error body, against Intercom's OpenAPI.
+
+For each endpoint the test first reads which response component the YAML
+documents for that path, method and status (so the table below cannot drift
+from the spec), then validates what the simulator actually returned against
+it — for 2.11 and, with `Intercom-Version: 2.14`, for 2.14.
+
+Documented deviations (the live API differs from its own schema, and the
+simulator follows the live API):
+
+* `GET /admins/activity_logs`: `pages.next` is a full URL string, while the
+  schema's `cursor_pages.next` is a `starting_after_paging` object. The test
+  checks that this is the ONLY violation in those responses.
+* `GET /contacts/{id}/companies`: the schema names the list `companies`, the
+  YAML's example (and the live API) `data`; the simulator sends both.
+* A 502 comes from the load balancer as an HTML page, not an `error.list`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from intercom_sync.simulator.service import Simulator
+from intercom_sync.simulator.spec import (
+    SCOPES,
+    FaultSpec,
+    RateLimitSpec,
+    SimulatorConfig,
+    TokenSpec,
+    WorldSpec,
+)
+from tests.openapi_schemas import openapi_document, validation_errors
+
+VERSIONS = ("2.11", "2.14")
+ASCENDING = {"field": "updated_at", "order": "ascending"}
+EVERYTHING = {"field": "updated_at", "operator": ">", "value": 0}
+
+
+def documented_component(version: str, path: str, method: str, status: int) -> str | None:
+    """The component the YAML names for a response (None when the status is undocumented).
+
+    An inline `allOf: [$ref X]` that only adds optional properties counts as X (2.14's
+    `GET /contacts/{id}` adds an optional `enabled_push_messaging`)."""
+    operation = openapi_document(version)["paths"][path][method.lower()]
+    response = operation["responses"].get(str(status))
+    if response is None:
+        return None
+    schema = response["content"]["application/json"]["schema"]
+    ref = schema.get("$ref") or schema.get("allOf", [{}])[0].get("$ref")
+    assert ref, f"{version} {method} {path} {status}: no component reference"
+    assert not schema.get("required"), "an inline schema may only add optional properties"
+    return str(ref.rsplit("/", 1)[-1])
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    spec_path: str  # the path as the YAML spells it
+    url: Callable[[Simulator], str]
+    component: str
+    body: dict[str, Any] | None = None
+
+
+def _first(records: dict[str, Any]) -> str:
+    return next(iter(records))
+
+
+def _busiest_contact(sim: Simulator) -> str:
+    links = sim.world.contact_links
+    return max(links, key=lambda c: len(links[c].company_ids) + len(links[c].segment_ids))
+
+
+def _company_with_segments(sim: Simulator) -> str:
+    ids = sim.world.company_segment_ids
+    return max(ids, key=lambda c: len(ids[c]))
+
+
+def _search(per_page: int = 20) -> dict[str, Any]:
+    return {"query": EVERYTHING, "sort": ASCENDING, "pagination": {"per_page": per_page}}
+
+
+CASES = (
+    Case("me", "GET", "/me", lambda s: "/me", "admin_with_app"),
+    Case("admins", "GET", "/admins", lambda s: "/admins", "admin_list"),
+    Case(
+        "admin",
+        "GET",
+        "/admins/{admin_id}",
+        lambda s: f"/admins/{_first(s.world.admins)}",
+        "admin",
+    ),
+    Case("teams", "GET", "/teams", lambda s: "/teams", "team_list"),
+    Case("team", "GET", "/teams/{team_id}", lambda s: f"/teams/{_first(s.world.teams)}", "team"),
+    Case("tags", "GET", "/tags", lambda s: "/tags", "tag_list"),
+    Case("segments", "GET", "/segments", lambda s: "/segments?include_count=true", "segment_list"),
+    Case(
+        "segment",
+        "GET",
+        "/segments/{segment_id}",
+        lambda s: f"/segments/{_first(s.world.segments)}",
+        "segment",
+    ),
+    Case(
+        "contact attributes",
+        "GET",
+        "/data_attributes",
+        lambda s: "/data_attributes?model=contact",
+        "data_attribute_list",
+    ),
+    Case(
+        "company attributes",
+        "GET",
+        "/data_attributes",
+        lambda s: "/data_attributes?model=company",
+        "data_attribute_list",
+    ),
+    Case(
+        "contacts search",
+        "POST",
+        "/contacts/search",
+        lambda s: "/contacts/search",
+        "contact_list",
+        _search(),
+    ),
+    Case(
+        "contact",
+        "GET",
+        "/contacts/{contact_id}",
+        lambda s: f"/contacts/{_busiest_contact(s)}",
+        "contact",
+    ),
+    Case(
+        "contact companies",
+        "GET",
+        "/contacts/{contact_id}/companies",
+        lambda s: f"/contacts/{_busiest_contact(s)}/companies?per_page=1",
+        "contact_attached_companies",
+    ),
+    Case(
+        "contact segments",
+        "GET",
+        "/contacts/{contact_id}/segments",
+        lambda s: f"/contacts/{_busiest_contact(s)}/segments",
+        "contact_segments",
+    ),
+    Case(
+        "contact tags",
+        "GET",
+        "/contacts/{contact_id}/tags",
+        lambda s: f"/contacts/{_busiest_contact(s)}/tags",
+        "tag_list",
+    ),
+    Case(
+        "conversations search",
+        "POST",
+        "/conversations/search",
+        lambda s: "/conversations/search",
+        "paginated_conversation_response",
+        _search(),
+    ),
+    Case(
+        "conversation",
+        "GET",
+        "/conversations/{conversation_id}",
+        lambda s: f"/conversations/{max(s.world.conversations, key=s.world.parts.count)}",
+        "conversation",
+    ),
+    Case(
+        "companies scroll",
+        "GET",
+        "/companies/scroll",
+        lambda s: "/companies/scroll",
+        "company_scroll",
+    ),
+    Case(
+        "company",
+        "GET",
+        "/companies/{company_id}",
+        lambda s: f"/companies/{_first(s.world.companies)}",
+        "company",
+    ),
+    Case(
+        "company segments",
+        "GET",
+        "/companies/{company_id}/segments",
+        lambda s: f"/companies/{_company_with_segments(s)}/segments",
+        "company_attached_segments",
+    ),
+    Case(
+        "tickets search",
+        "POST",
+        "/tickets/search",
+        lambda s: "/tickets/search",
+        "ticket_list",
+        _search(),
+    ),
+    Case(
+        "ticket",
+        "GET",
+        "/tickets/{ticket_id}",
+        lambda s: f"/tickets/{_first(s.world.tickets)}",
+        "ticket",
+    ),
+)
+# 2.14 renamed the conversation search envelope's component.
+COMPONENT_2_14 = {"paginated_conversation_response": "conversation_list"}
+
+
+def expected_component(case: Case, version: str) -> str:
+    return (
+        COMPONENT_2_14.get(case.component, case.component) if version == "2.14" else case.component
+    )
+
+
+@pytest.fixture(scope="module")
+def sim() -> Simulator:
+    return Simulator(
+        SimulatorConfig(world=WorldSpec.preset("small"), rate_limit=RateLimitSpec(enabled=False))
+    )
+
+
+@pytest.fixture
+async def client(sim: Simulator, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    clients = {v: sim.client(api_version=v) for v in VERSIONS}
+    try:
+        yield clients
+    finally:
+        for each in clients.values():
+            await each.aclose()
+
+
+def assert_valid(version: str, component: str, body: Any) -> None:
+    errors = validation_errors(version, component, body)
+    assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+async def test_each_endpoint_answers_with_its_documented_component(
+    case: Case, version: str, sim: Simulator, client: dict[str, httpx.AsyncClient]
+) -> None:
+    component = expected_component(case, version)
+    assert documented_component(version, case.spec_path, case.method, 200) == component
+    response = await client[version].request(case.method, case.url(sim), json=case.body)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert_valid(version, component, body)
+    if case.name == "companies scroll":  # leave no scroll open for the next case
+        sim.runtime.scrolls.abort(body["scroll_param"])
+
+
+def _items(body: dict[str, Any]) -> list[Any]:
+    for key in ("data", "conversations", "tickets", "admins", "teams", "segments"):
+        if key in body:
+            return list(body[key])
+    return []
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+async def test_cases_exercise_non_empty_lists(
+    case: Case, sim: Simulator, client: dict[str, httpx.AsyncClient]
+) -> None:
+    """A list that validates because it is empty proves little: every list case has items."""
+    response = await client["2.11"].request(case.method, case.url(sim), json=case.body)
+    body = response.json()
+    if case.name == "companies scroll":
+        sim.runtime.scrolls.abort(body["scroll_param"])
+    if body.get("type") in ("list", "admin.list", "team.list", "segment.list") or "pages" in body:
+        assert _items(body), f"{case.name} returned an empty list"
+
+
+async def test_2_14_renders_ticket_state_as_an_object(
+    sim: Simulator, client: dict[str, httpx.AsyncClient]
+) -> None:
+    ticket_id = _first(sim.world.tickets)
+    old = (await client["2.11"].get(f"/tickets/{ticket_id}")).json()
+    new = (await client["2.14"].get(f"/tickets/{ticket_id}")).json()
+    assert isinstance(old["ticket_state"], str)
+    assert new["ticket_state"]["type"] == "ticket_state"
+    assert new["ticket_state"]["category"] == old["ticket_state"]
+    searched = (await client["2.14"].post("/tickets/search", json=_search(5))).json()
+    assert all(isinstance(t["ticket_state"], dict) for t in searched["tickets"])
+    # The 2.11 shape does not validate as 2.14 and vice versa: the versions really differ.
+    assert validation_errors("2.14", "ticket", old)
+    assert validation_errors("2.11", "ticket", new)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_activity_logs_deviate_from_the_schema_only_in_the_next_url(
+    version: str, sim: Simulator, client: dict[str, httpx.AsyncClient]
+) -> None:
+    assert documented_component(version, "/admins/activity_logs", "GET", 200) == (
+        "activity_log_list"
+    )
+    response = await client[version].get("/admins/activity_logs?created_at_after=0&per_page=5")
+    body = response.json()
+    assert isinstance(body["pages"]["next"], str) and body["pages"]["next"].startswith("http")
+    assert validation_errors(version, "activity_log_list", body)
+    # With `next` in the schema's form, the very same body validates: that is the only gap.
+    schema_next = {"per_page": 5, "starting_after": "opaque"}
+    conforming = {**body, "pages": {**body["pages"], "next": schema_next}}
+    assert_valid(version, "activity_log_list", conforming)
+    assert body["activity_logs"]
+
+
+async def test_relaxed_activity_logs_follow_the_schema(sim: Simulator) -> None:
+    relaxed = Simulator(SimulatorConfig(world=WorldSpec.preset("tiny")))
+    relaxed.set_quirks(activity_logs_strict=False)
+    async with relaxed.client() as client:
+        body = (await client.get("/admins/activity_logs?per_page=5")).json()
+    assert isinstance(body["pages"]["next"], dict)
+    assert_valid("2.11", "activity_log_list", body)
+
+
+async def test_contact_companies_send_both_list_keys(
+    sim: Simulator, client: dict[str, httpx.AsyncClient]
+) -> None:
+    body = (await client["2.11"].get(f"/contacts/{_busiest_contact(sim)}/companies")).json()
+    assert body["companies"] == body["data"] and body["companies"]
+
+
+# --- error bodies -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    name: str
+    status: int
+    code: str
+    method: str
+    spec_path: str
+    url: str
+    body: dict[str, Any] | None = None
+    token: str | None = None
+    version: str | None = None
+    faults: FaultSpec | None = None
+    setup: Callable[[Simulator], None] | None = None
+
+
+def _deep_query() -> dict[str, Any]:
+    leaf = {"field": "id", "operator": "=", "value": "1"}
+    return {
+        "operator": "AND",
+        "value": [{"operator": "OR", "value": [{"operator": "AND", "value": [leaf]}]}],
+    }
+
+
+def _limited_tokens(sim: Simulator) -> None:
+    without_tickets = frozenset(SCOPES) - {"read_tickets"}
+    sim.add_token("no-tickets-401", TokenSpec(scopes=without_tickets, denial="401"))
+    sim.add_token("no-tickets-403", TokenSpec(scopes=without_tickets, denial="403"))
+
+
+def _open_scroll(sim: Simulator) -> None:
+    sim.runtime.scrolls.page(None, lambda: list(sim.world.companies))
+
+
+def _tight_limit(sim: Simulator) -> None:
+    sim.set_rate_limit(RateLimitSpec(per_minute=6, workspace_per_minute=6))
+    sim.runtime.limiter.acquire("app-1")
+
+
+ERROR_CASES = (
+    ErrorCase("no token", 401, "unauthorized", "GET", "/admins", "/admins", token=""),
+    ErrorCase("bad token", 401, "unauthorized", "GET", "/teams", "/teams", token="wrong"),
+    ErrorCase(
+        "missing scope (401)",
+        401,
+        "token_unauthorized",
+        "POST",
+        "/tickets/search",
+        "/tickets/search",
+        body=_search(),
+        token="no-tickets-401",
+    ),
+    ErrorCase(
+        "missing scope (403)",
+        403,
+        "api_plan_restricted",
+        "GET",
+        "/tickets/{ticket_id}",
+        "/tickets/1",
+        token="no-tickets-403",
+    ),
+    ErrorCase("unknown admin", 404, "admin_not_found", "GET", "/admins/{admin_id}", "/admins/1"),
+    ErrorCase("unknown team", 404, "team_not_found", "GET", "/teams/{team_id}", "/teams/1"),
+    ErrorCase("unknown contact", 404, "not_found", "GET", "/contacts/{contact_id}", "/contacts/x"),
+    ErrorCase(
+        "unknown contact's companies",
+        404,
+        "not_found",
+        "GET",
+        "/contacts/{contact_id}/companies",
+        "/contacts/x/companies",
+    ),
+    ErrorCase(
+        "unknown conversation",
+        404,
+        "not_found",
+        "GET",
+        "/conversations/{conversation_id}",
+        "/conversations/1",
+    ),
+    ErrorCase(
+        "unknown company",
+        404,
+        "company_not_found",
+        "GET",
+        "/companies/{company_id}",
+        "/companies/x",
+    ),
+    ErrorCase(
+        "unknown company's segments",
+        404,
+        "company_not_found",
+        "GET",
+        "/companies/{company_id}/segments",
+        "/companies/x/segments",
+    ),
+    ErrorCase(
+        "unknown version",
+        400,
+        "intercom_version_invalid",
+        "GET",
+        "/admins",
+        "/admins",
+        version="1.4",
+    ),
+    ErrorCase(
+        "nesting too deep",
+        400,
+        "parameter_invalid",
+        "POST",
+        "/conversations/search",
+        "/conversations/search",
+        body={"query": _deep_query()},
+    ),
+    ErrorCase(
+        "too many filters",
+        400,
+        "parameter_invalid",
+        "POST",
+        "/contacts/search",
+        "/contacts/search",
+        body={"query": {"operator": "OR", "value": [EVERYTHING] * 16}},
+    ),
+    ErrorCase(
+        "unknown field",
+        400,
+        "parameter_invalid",
+        "POST",
+        "/tickets/search",
+        "/tickets/search",
+        body={"query": {"field": "colour", "operator": "=", "value": "red"}},
+    ),
+    ErrorCase(
+        "per_page too large",
+        400,
+        "parameter_invalid",
+        "POST",
+        "/conversations/search",
+        "/conversations/search",
+        body={"query": EVERYTHING, "pagination": {"per_page": 151}},
+    ),
+    ErrorCase(
+        "invalid cursor",
+        400,
+        "parameter_invalid",
+        "POST",
+        "/conversations/search",
+        "/conversations/search",
+        body={"query": EVERYTHING, "pagination": {"starting_after": "bm9wZQ=="}},
+    ),
+    ErrorCase(
+        "activity logs without created_at_after",
+        400,
+        "parameter_not_found",
+        "GET",
+        "/admins/activity_logs",
+        "/admins/activity_logs",
+    ),
+    ErrorCase(
+        "second scroll",
+        400,
+        "scroll_exists",
+        "GET",
+        "/companies/scroll",
+        "/companies/scroll",
+        setup=_open_scroll,
+    ),
+    ErrorCase(
+        "expired scroll",
+        404,
+        "not_found",
+        "GET",
+        "/companies/scroll",
+        "/companies/scroll?scroll_param=00000000-0000-4000-8000-000000000000",
+    ),
+    ErrorCase(
+        "rate limited", 429, "rate_limit_exceeded", "GET", "/tags", "/tags", setup=_tight_limit
+    ),
+    ErrorCase(
+        "429 storm",
+        429,
+        "rate_limit_exceeded",
+        "GET",
+        "/admins",
+        "/admins",
+        faults=FaultSpec(storm_rate=1.0),
+    ),
+    ErrorCase(
+        "server error",
+        500,
+        "server_error",
+        "GET",
+        "/companies/scroll",
+        "/companies/scroll",
+        faults=FaultSpec(error_500=1.0),
+    ),
+    ErrorCase(
+        "unavailable",
+        503,
+        "service_unavailable",
+        "GET",
+        "/segments",
+        "/segments",
+        faults=FaultSpec(error_503=1.0),
+    ),
+)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("case", ERROR_CASES, ids=lambda c: c.name)
+async def test_every_error_body_is_an_intercom_error(case: ErrorCase, version: str) -> None:
+    sim = Simulator(SimulatorConfig(world=WorldSpec.preset("tiny")))
+    _limited_tokens(sim)
+    if case.setup is not None:
+        case.setup(sim)
+    if case.faults is not None:
+        sim.set_faults(case.faults)
+    token = case.token if case.token is not None else None
+    async with sim.client(api_version=case.version or version) as client:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}" if token else ""}
+        response = await client.request(case.method, case.url, json=case.body, headers=headers)
+    assert response.status_code == case.status, response.text
+    body = response.json()
+    assert body["errors"][0]["code"] == case.code
+    assert body["request_id"]
+    assert_valid(version, "error", body)
+    documented = documented_component(version, case.spec_path, case.method, case.status)
+    assert documented in (None, "error")
+    if case.status == 401 and case.code == "unauthorized":
+        assert "x-ratelimit-limit" not in response.headers
+    elif case.status == 429:
+        assert int(response.headers["x-ratelimit-reset"]) > sim.clock.now()
+        assert response.headers["x-ratelimit-remaining"] == "0"
