@@ -11,8 +11,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import orjson
 import pytest
+import typer
+from typer.testing import CliRunner
 
-from intercom_sync.clock import ManualClock
+from intercom_sync.clock import ManualClock, OffsetClock
+from intercom_sync.simulator.cli import build_config, simulate
+from intercom_sync.simulator.server import serve_in_thread
 from intercom_sync.simulator.service import Simulator
 from intercom_sync.simulator.spec import (
     DEFAULT_TOKEN,
@@ -663,3 +667,77 @@ def test_quirks_can_be_replaced_whole(tiny_sim: Simulator) -> None:
     tiny_sim.set_quirks(Quirks(single_scroll=False))
     assert tiny_sim.quirks.single_scroll is False
     assert tiny_sim.runtime.scrolls.rules.single_scroll is False
+
+
+# --- over loopback ----------------------------------------------------------------------------
+
+
+def test_served_over_loopback_with_an_offset_clock() -> None:
+    sim = Simulator(SimulatorConfig(world=WorldSpec.preset("tiny")), clock=OffsetClock())
+    headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+    with (
+        serve_in_thread(sim) as server,
+        httpx.Client(base_url=server.base_url, headers=headers) as client,
+    ):
+        assert server.base_url.startswith("http://127.0.0.1:")
+        first = client.get("/admins")
+        assert first.status_code == 200 and first.json()["type"] == "admin.list"
+        before = parsedate_to_datetime(first.headers["date"]).timestamp()
+        moved = client.post("/_sim/clock", json={"advance": 86_400}).json()["now"]
+        later = parsedate_to_datetime(client.get("/tags").headers["date"]).timestamp()
+        assert later - before >= 86_400 and abs(later - moved) < 5
+        assert client.get("/_sim/stats").json()["requests"]["GET /admins"] == 1
+
+
+def test_faults_over_loopback_look_like_network_failures() -> None:
+    sim = Simulator(SimulatorConfig(world=WorldSpec.preset("tiny")), clock=OffsetClock())
+    headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+    with (
+        serve_in_thread(sim) as server,
+        httpx.Client(base_url=server.base_url, headers=headers) as client,
+    ):
+        sim.set_faults(FaultSpec(connection_reset=1.0))
+        with pytest.raises(httpx.TransportError):
+            client.get("/admins")
+        sim.set_faults(FaultSpec(truncated_body=1.0))
+        cut = client.get("/admins")
+        assert cut.status_code == 200
+        with pytest.raises(ValueError):
+            cut.json()
+        sim.set_faults(FaultSpec())
+        assert client.get("/admins").json()["type"] == "admin.list"
+    assert sim.stats.faults["connection_reset"] == 1
+
+
+def test_simulate_command_has_help_and_builds_its_config() -> None:
+    cli = typer.Typer()
+    cli.command()(simulate)
+    help_text = CliRunner().invoke(cli, ["--help"]).output
+    for option in ("--port", "--seed", "--scale", "--rate-limit", "--latency-ms", "--faults"):
+        assert option in help_text
+    config = build_config(
+        seed=4,
+        scale="small",
+        counts={"contacts": 99, "tickets": None},
+        rate_limit=600,
+        workspace_rate_limit=900,
+        latency_ms=120,
+        faults="error_503=0.2",
+        quirks=Quirks(search_lag_seconds=5),
+    )
+    assert (config.world.seed, config.world.contacts) == (4, 99)
+    assert config.world.tickets == WorldSpec.preset("small").tickets
+    assert config.rate_limit == RateLimitSpec(per_minute=600, workspace_per_minute=900)
+    assert (config.faults.latency_ms, config.faults.error_503) == (120, 0.2)
+    assert config.quirks.search_lag_seconds == 5
+    with pytest.raises(typer.BadParameter):
+        build_config(
+            seed=1,
+            scale="huge",
+            counts={},
+            rate_limit=1,
+            workspace_rate_limit=1,
+            latency_ms=0,
+            faults="",
+            quirks=Quirks(),
+        )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import orjson
 import pytest
+import typer
 
+from intercom_sync.simulator.cli import parse_faults
 from intercom_sync.simulator.faults import FaultInjector, chunks, corrupt, truncate
 from intercom_sync.simulator.spec import FaultSpec
 
@@ -133,3 +135,17 @@ def test_chunks_reassemble_to_the_body() -> None:
     assert 1 < len(pieces) <= 8
     assert b"".join(pieces) == body
     assert chunks(b"{}") == [b"{}"]
+
+
+def test_fault_strings_parse_into_a_spec() -> None:
+    spec = parse_faults("error_500=0.1, connection_reset=0.05,latency_mode=jitter,storm_length=4")
+    assert spec == FaultSpec(
+        error_500=0.1, connection_reset=0.05, latency_mode="jitter", storm_length=4
+    )
+    assert parse_faults("", FaultSpec(latency_ms=80)) == FaultSpec(latency_ms=80)
+
+
+@pytest.mark.parametrize("text", ["error_500", "nope=1", "error_500=lots", "latency_mode=slow"])
+def test_bad_fault_strings_are_rejected_by_name(text: str) -> None:
+    with pytest.raises(typer.BadParameter):
+        parse_faults(text)
