@@ -21,11 +21,15 @@ from intercom_sync.simulator.records import (
     subscription_list,
     with_links,
 )
+from intercom_sync.simulator.weighted import Weighted
 
 if TYPE_CHECKING:
     from intercom_sync.simulator.world import World
 
 Record = dict[str, Any]
+USER_COMPANY_COUNTS = Weighted([(0, 10), (1, 80), (2, 7), (3, 3)])
+TAG_COUNTS = Weighted([(0, 60), (1, 25), (2, 10), (3, 5)])
+NOTE_COUNTS = Weighted([(0, 80), (1, 12), (2, 8)])
 NULL_DEVICE_FIELDS = ("app_name", "app_version", "device", "os_version", "sdk_version")
 
 
@@ -110,18 +114,14 @@ def contact_links(
     if heavy == "companies":
         company_count = rng.randint(EMBED_LIMIT + 1, min(25, len(pools.company_ids)))
     elif is_user:
-        company_count = rng.choices((0, 1, 2, 3), (10, 80, 7, 3))[0]
+        company_count = USER_COMPANY_COUNTS.pick(rng)
     else:
         company_count = 1 if rng.random() < 0.05 else 0
     if heavy == "tags":
         tag_count = rng.randint(EMBED_LIMIT + 1, min(20, len(pools.tag_ids)))
     else:
-        tag_count = rng.choices((0, 1, 2, 3), (60, 25, 10, 5))[0]
-    note_count = (
-        rng.randint(EMBED_LIMIT + 1, 14)
-        if heavy == "notes"
-        else rng.choices((0, 1, 2), (80, 12, 8))[0]
-    )
+        tag_count = TAG_COUNTS.pick(rng)
+    note_count = rng.randint(EMBED_LIMIT + 1, 14) if heavy == "notes" else NOTE_COUNTS.pick(rng)
     segments = pools.user_segments if is_user else pools.lead_segments
     return ContactLinks(
         tag_ids=_pick(rng, pools.tag_ids, tag_count),

@@ -42,24 +42,38 @@ from intercom_sync.simulator.timeline import (
     TimelineSummary,
     summarize,
 )
+from intercom_sync.simulator.weighted import Weighted
 
 Record = dict[str, Any]
 
 LONG_PARTS = (520, 1_300)
 ISSUE_TYPES = ("Billing", "Bug", "How-to", "Account", "Feature request", "Shipping")
 _CHANNELS = {
-    "customer_initiated": (
-        ("conversation", "email", "whatsapp", "phone_call", "sms", "facebook", "instagram"),
-        (65, 25, 3, 2, 2, 2, 1),
+    "customer_initiated": Weighted(
+        [
+            ("conversation", 65),
+            ("email", 25),
+            ("whatsapp", 3),
+            ("phone_call", 2),
+            ("sms", 2),
+            ("facebook", 2),
+            ("instagram", 1),
+        ]
     ),
-    "admin_initiated": (("email", "conversation"), (50, 50)),
-    "automated": (("push", "email", "conversation"), (30, 40, 30)),
-    "operator_initiated": (("conversation",), (1,)),
+    "admin_initiated": Weighted([("email", 50), ("conversation", 50)]),
+    "automated": Weighted([("push", 30), ("email", 40), ("conversation", 30)]),
+    "operator_initiated": Weighted([("conversation", 1)]),
 }
-_DELIVERY = (
-    ("customer_initiated", "admin_initiated", "automated", "operator_initiated"),
-    (80, 12, 5, 3),
+_DELIVERY = Weighted(
+    [
+        ("customer_initiated", 80),
+        ("admin_initiated", 12),
+        ("automated", 5),
+        ("operator_initiated", 3),
+    ]
 )
+TAG_COUNTS = Weighted([(0, 50), (1, 30), (2, 15), (3, 5)])
+RATINGS = Weighted([(1, 9), (2, 6), (3, 10), (4, 20), (5, 55)])
 
 
 def staff_of(world: Any) -> Staff:
@@ -103,8 +117,7 @@ class ContactActivity:
 
 def source_record(rng: random.Random, delivered: str, author: Record, message_id: str) -> Record:
     """The message that started a conversation (`conversation_source`)."""
-    channels, weights = _CHANNELS[delivered]
-    channel = rng.choices(channels, weights)[0]
+    channel = _CHANNELS[delivered].pick(rng)
     bodies = {"user": CONTACT_BODIES, "lead": CONTACT_BODIES, "bot": BOT_BODIES}
     is_chat = channel == "conversation" and rng.random() < 0.6
     return {
@@ -161,7 +174,7 @@ class _ConversationMaker:
         rng = self.rng
         participants = self._participants(created_at)
         created_at = max(created_at, participants[0]["created_at"])
-        delivered = rng.choices(*_DELIVERY)[0] if long_parts is None else "customer_initiated"
+        delivered = _DELIVERY.pick(rng) if long_parts is None else "customer_initiated"
         source = self._source(delivered, participants[0])
         authors = [self._author(contact) for contact in participants]
         parts = self.writer.write(created_at, authors, source["author"], long_parts)
@@ -215,7 +228,7 @@ class _ConversationMaker:
 
     def _tags(self, created_at: int, summary: TimelineSummary) -> list[Record]:
         rng = self.rng
-        count = rng.choices((0, 1, 2, 3), (50, 30, 15, 5))[0]
+        count = TAG_COUNTS.pick(rng)
         chosen = rng.sample(self.tags, min(count, len(self.tags)))
         last = summary.last_part_at or created_at
         taggers = summary.teammate_ids or [a["id"] for a in self.staff.admins]
@@ -234,7 +247,7 @@ class _ConversationMaker:
         if rated_at > self.context.horizon:
             return None
         return {
-            "rating": rng.choices((1, 2, 3, 4, 5), (9, 6, 10, 20, 55))[0],
+            "rating": RATINGS.pick(rng),
             "remark": rng.choice(names.RATING_REMARKS),
             "created_at": rated_at,
             "contact": contact_reference(contact),

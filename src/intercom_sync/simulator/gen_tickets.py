@@ -16,6 +16,7 @@ from intercom_sync.simulator.records import (
     ticket_part,
 )
 from intercom_sync.simulator.spec import DAY
+from intercom_sync.simulator.weighted import Weighted
 
 Record = dict[str, Any]
 
@@ -173,8 +174,7 @@ ACTIVITY_MIX = (
     ("app_data_export", 1), ("admin_password_reset_request", 2),
     ("admin_assignment_limit_change", 1), ("admin_two_factor_auth_change", 1),
 )  # fmt: skip
-ACTIVITY_TYPES = tuple(kind for kind, _ in ACTIVITY_MIX)
-ACTIVITY_WEIGHTS = tuple(weight for _, weight in ACTIVITY_MIX)
+ACTIVITY_TYPES = Weighted(ACTIVITY_MIX)
 AWAY_REASONS = ("On a break", "Done for the day", "In a meeting", None)
 
 
@@ -202,7 +202,7 @@ def activity_details(
 
 
 def activity_log(rng: random.Random, at: int, admin: Record, other: Record) -> Record:
-    kind = rng.choices(ACTIVITY_TYPES, ACTIVITY_WEIGHTS)[0]
+    kind = ACTIVITY_TYPES.pick(rng)
     metadata, description = activity_details(rng, kind, admin, other)
     return {
         "id": uuid_from(rng),
@@ -225,8 +225,8 @@ def make_activity_logs(context: GenContext) -> None:
     if not admins:
         return
     # Some teammates are far more active than others.
-    weights = [rng.paretovariate(1.5) for _ in admins]
+    activity = Weighted((admin, rng.paretovariate(1.5)) for admin in admins)
     times = sorted(context.calendar.sample(rng) for _ in range(world.spec.activity_logs))
     for at in times:
-        admin = rng.choices(admins, weights)[0]
+        admin = activity.pick(rng)
         world.activity_logs.append(activity_log(rng, at, admin, rng.choice(admins)))
