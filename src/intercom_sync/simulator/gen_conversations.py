@@ -46,7 +46,8 @@ from intercom_sync.simulator.weighted import Weighted
 
 Record = dict[str, Any]
 
-LONG_PARTS = (520, 1_300)
+# Targets for long conversations; they end with 521 to 1,299 parts.
+LONG_PARTS = (526, 1_300)
 ISSUE_TYPES = ("Billing", "Bug", "How-to", "Account", "Feature request", "Shipping")
 _CHANNELS = {
     "customer_initiated": Weighted(
