@@ -242,11 +242,15 @@ def _plain(value: Any) -> Any:
 
 
 def _number(metric: Metric, value: Any) -> Any:
-    """Counts are ints, means and sums floats; min/max/latest keep the field's own type."""
+    """Counts are ints, sums and means floats (a sum of nothing is 0); others keep their type."""
     value = _plain(value)
-    if value is None or metric.fn in ("count", "count_distinct"):
-        return 0 if value is None and metric.fn.startswith("count") else value
-    if metric.fn in ("sum", "avg"):
+    if metric.fn in ("count", "count_distinct"):
+        return int(value or 0)
+    if metric.fn == "sum":
+        return float(value or 0)
+    if value is None:
+        return None
+    if metric.fn == "avg":
         return float(value)
     if metric.field is not None and metric.field.type == "bool" and isinstance(value, int):
         return bool(value)

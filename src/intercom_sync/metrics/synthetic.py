@@ -77,12 +77,17 @@ def write_synthetic(store: Store, spec: SyntheticSpec = SyntheticSpec()) -> dict
     return counts
 
 
-def _apply(store: Store, shapes: Shapes, counts: dict[str, int], now_s: int) -> None:
-    if not shapes:
-        return
+def write_shapes(store: Store, shapes: Shapes, now_s: int) -> None:
+    """Apply shape rows in one page, making sure metric rows land (see `_upsert_metrics`)."""
     store.apply(PageWrite(shapes=shapes), now_s)
     if shapes.metrics and not _metric_landed(store, shapes.metrics[0]):
         _upsert_metrics(store, shapes.metrics, now_s)
+
+
+def _apply(store: Store, shapes: Shapes, counts: dict[str, int], now_s: int) -> None:
+    if not shapes:
+        return
+    write_shapes(store, shapes, now_s)
     counts["entities"] += len(shapes.entities)
     counts["events"] += len(shapes.events)
     counts["metrics"] += len(shapes.metrics)
