@@ -106,3 +106,21 @@ def differences(
 
 def open_test_store(path: Path) -> Store:
     return open_store(f"sqlite:///{path}")
+
+
+_RELATION_NAMES = {"member_of": "belongs_to"}
+
+
+def truth_edges(world: Any) -> set[tuple[str, str, str, str, str]]:
+    """The simulator's ground-truth edges in the store's vocabulary."""
+    from intercom_sync.simulator.truth import ground_truth_edges
+
+    return {
+        (f"intercom_{src}", sid, _RELATION_NAMES.get(rel, rel), f"intercom_{dst}", did)
+        for src, sid, rel, dst, did in ground_truth_edges(world)
+    }
+
+
+def store_edges(store: Store) -> set[tuple[str, str, str, str, str]]:
+    rows = store.query("SELECT src_type, src_id, relation, dst_type, dst_id FROM edges")
+    return {(a, b, c, d, e) for a, b, c, d, e in rows}

@@ -43,9 +43,13 @@ def store_status(store: Store) -> StoreStatus:
     pending = dict(store.query("SELECT stream, count(*) FROM _pending_children GROUP BY stream"))
     rows = []
     for spec in CATALOG:
-        live, deleted = store.query(
-            f"SELECT count(*) - count(deleted_at), count(deleted_at) FROM {spec.name}"  # noqa: S608
-        )[0]
+        live, deleted = (
+            store.query(
+                f"SELECT count(*) - count(deleted_at), count(deleted_at) FROM {spec.name}"  # noqa: S608
+            )[0]
+            if spec.has_table
+            else (0, 0)
+        )
         state = states.get(spec.name) or {}
         last = run_streams.get(spec.name) or {}
         flags = []

@@ -33,6 +33,7 @@ from intercom_sync.engine.runners.activity_logs import run_activity_logs
 from intercom_sync.engine.runners.children import run_children
 from intercom_sync.engine.runners.companies import ScrollAbandoned, run_companies
 from intercom_sync.engine.runners.company_segments import fetch_company_segments
+from intercom_sync.engine.runners.contact_links import fetch_contact_links
 from intercom_sync.engine.runners.list_stream import run_list
 from intercom_sync.engine.runners.parts import fetch_conversation_parts
 from intercom_sync.engine.runners.search_stream import run_search
@@ -172,6 +173,11 @@ async def _preflight(ctx: SyncContext) -> None:
 
 
 Runner = Callable[[SyncContext, StreamSpec], Awaitable[None]]
+_CHILD_FETCHERS = {
+    "conversation_parts": fetch_conversation_parts,
+    "company_segments": fetch_company_segments,
+    "contact_links": fetch_contact_links,
+}
 
 
 def _runner(spec: StreamSpec) -> Runner:
@@ -183,9 +189,7 @@ def _runner(spec: StreamSpec) -> Runner:
         return run_companies
     if spec.kind == "activity_logs":
         return run_activity_logs
-    fetch = (
-        fetch_conversation_parts if spec.name == "conversation_parts" else fetch_company_segments
-    )
+    fetch = _CHILD_FETCHERS[spec.name]
 
     async def children(ctx: SyncContext, s: StreamSpec) -> None:
         await run_children(ctx, s, fetch)

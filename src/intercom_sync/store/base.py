@@ -174,6 +174,10 @@ class Store(ABC):
         """Every stored part of a conversation (raw JSON), oldest first."""
 
     @abstractmethod
+    def stored_record(self, table: str, key: tuple[str, ...]) -> dict[str, Any] | None:
+        """The raw JSON of one stored row, or None."""
+
+    @abstractmethod
     def stored_parts_many(self, conversation_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Stored parts of several conversations at once (raw JSON), oldest first."""
 

@@ -398,6 +398,12 @@ class DbApiStore(Store):
         )
         return [orjson.loads(r[0]) for r in rows]
 
+    def stored_record(self, table: str, key: tuple[str, ...]) -> dict[str, Any] | None:
+        t = RAW_TABLES[table]
+        where = " AND ".join(f"{k} = ?" for k in t.key_names)
+        rows = self.query(f"SELECT raw FROM {t.name} WHERE {where}", key)
+        return orjson.loads(rows[0][0]) if rows else None
+
     def stored_parts_many(self, conversation_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {cid: [] for cid in conversation_ids}
         ids = list(out)

@@ -35,6 +35,8 @@ class StreamSpec:
     children: tuple[str, ...] = ()
     # Never mark rows of this stream deleted (history accumulates: parts, activity logs).
     append_only: bool = False
+    # False for streams that only write shapes (edges), with no raw table of their own.
+    has_table: bool = True
     description: str = ""
 
 
@@ -96,7 +98,18 @@ CATALOG: tuple[StreamSpec, ...] = (
         "intercom_contact",
         method="POST",
         day_granular=True,
+        children=("contact_links",),
         description="Users and leads",
+    ),
+    StreamSpec(
+        "contact_links",
+        "child",
+        "/contacts/{id}/segments",
+        "data",
+        _USERS,
+        parent="contacts",
+        has_table=False,
+        description="Edges: each changed contact's segments and complete company list",
     ),
     StreamSpec(
         "conversations",
@@ -162,6 +175,8 @@ CATALOG: tuple[StreamSpec, ...] = (
 
 STREAMS: dict[str, StreamSpec] = {s.name: s for s in CATALOG}
 STREAM_NAMES: tuple[str, ...] = tuple(STREAMS)
+# Streams with a raw table of their own (all but those that only write edges).
+TABLE_STREAMS: tuple[str, ...] = tuple(s.name for s in CATALOG if s.has_table)
 
 
 def select_streams(names: tuple[str, ...] | list[str]) -> list[StreamSpec]:
