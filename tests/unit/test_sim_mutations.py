@@ -26,7 +26,12 @@ def fresh(preset: str = "tiny", seed: int = 1) -> tuple[World, ManualClock, Muta
 
 
 def first_with_state(world: World, state: str) -> str:
-    return next(cid for cid, c in world.conversations.items() if c["state"] == state)
+    """A contact-started conversation in `state` (statistics count from the contact's message)."""
+    return next(
+        cid
+        for cid, c in world.conversations.items()
+        if c["state"] == state and c["source"]["delivered_as"] == "customer_initiated"
+    )
 
 
 def check_all_conversations(world: World) -> None:
