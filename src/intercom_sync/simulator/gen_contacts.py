@@ -195,6 +195,20 @@ def build_contact(
 ) -> Record:
     """A `contact` created at `created_at`; `number` makes its external_id."""
     contact_id = object_id(rng, created_at)
+    record: Record = {"type": "contact", "id": contact_id, "workspace_id": workspace_id}
+    record.update(_identity(rng, pools, number, is_user, links))
+    record.update(_activity(rng, created_at, horizon, is_user, bool(record["email"])))
+    record.update(_whereabouts(rng, record["last_seen_at"]))
+    record["custom_attributes"] = contact_custom_values(rng, is_user, created_at, horizon)
+    record = with_links(record, links)
+    record.update(_trailer(contact_id, is_user, rng))
+    return record
+
+
+def _identity(
+    rng: random.Random, pools: ContactPools, number: int, is_user: bool, links: ContactLinks
+) -> Record:
+    """Who the contact is: role, ids, name, email, phone, owner, preferences."""
     first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
     named = is_user or rng.random() < 0.5
     domain = (
@@ -204,21 +218,8 @@ def build_contact(
     )
     email = _email(rng, pools, first, last, domain) if is_user or rng.random() < 0.6 else None
     phone = f"+1555{rng.randrange(10**7):07d}" if rng.random() < 0.3 else None
-    latest = max(created_at, horizon)
-    signed_up_at = min(created_at + rng.randrange(3_600), latest) if is_user else None
-    seen_at = (
-        _moment_between(rng, created_at, horizon)
-        if rng.random() < (0.9 if is_user else 0.5)
-        else None
-    )
-    opened_at = _moment_between(rng, created_at, horizon) if email and rng.random() < 0.3 else None
-    browser, version = rng.choice(names.BROWSERS)
-    os_name = rng.choice(names.OPERATING_SYSTEMS)
-    platform_app = seen_at is not None and rng.random() < 0.3
-    record: Record = {
-        "type": "contact",
-        "id": contact_id,
-        "workspace_id": workspace_id,
+    avatar = f"https://static.example.com/people/{number}.png"
+    return {
         "external_id": f"u{number:07d}" if is_user else None,
         "role": "user" if is_user else "lead",
         "email": email or "",
@@ -226,24 +227,47 @@ def build_contact(
         "phone": phone,
         "formatted_phone": phone,
         "name": f"{first} {last}" if named else None,
-        "avatar": (
-            {"type": "avatar", "image_url": f"https://static.example.com/people/{contact_id}.png"}
-            if rng.random() < 0.2
-            else None
-        ),
+        "avatar": {"type": "avatar", "image_url": avatar} if rng.random() < 0.2 else None,
         "owner_id": int(rng.choice(pools.admin_ids)) if rng.random() < 0.25 else None,
         "social_profiles": _social_profiles(rng, first, last),
         "has_hard_bounced": rng.random() < 0.01,
         "marked_email_as_spam": rng.random() < 0.005,
         "unsubscribed_from_emails": rng.random() < 0.08,
+    }
+
+
+def _activity(
+    rng: random.Random, created_at: int, horizon: int, is_user: bool, has_email: bool
+) -> Record:
+    """When the contact signed up, was last seen, and opened or clicked an email."""
+    latest = max(created_at, horizon)
+    signed_up_at = min(created_at + rng.randrange(3_600), latest) if is_user else None
+    seen_at = (
+        _moment_between(rng, created_at, horizon)
+        if rng.random() < (0.9 if is_user else 0.5)
+        else None
+    )
+    opened_at = (
+        _moment_between(rng, created_at, horizon) if has_email and rng.random() < 0.3 else None
+    )
+    return {
         "created_at": created_at,
         "updated_at": max(created_at, signed_up_at or 0, seen_at or 0),
         "signed_up_at": signed_up_at,
         "last_seen_at": seen_at,
-        "last_replied_at": None,
+        "last_replied_at": None,  # set from conversations
         "last_contacted_at": None,
         "last_email_opened_at": opened_at,
         "last_email_clicked_at": opened_at if opened_at and rng.random() < 0.4 else None,
+    }
+
+
+def _whereabouts(rng: random.Random, seen_at: int | None) -> Record:
+    """Language, browser, OS, location and mobile app of the last session (if any)."""
+    browser, version = rng.choice(names.BROWSERS)
+    os_name = rng.choice(names.OPERATING_SYSTEMS)
+    platform_app = seen_at is not None and rng.random() < 0.3
+    return {
         "language_override": rng.choice(names.LANGUAGES) if rng.random() < 0.1 else None,
         "browser": browser if seen_at else None,
         "browser_version": version if seen_at else None,
@@ -252,11 +276,7 @@ def build_contact(
         "location": _location(rng, seen_at is not None),
         **_device_fields("android", seen_at, platform_app and os_name.startswith("Android")),
         **_device_fields("ios", seen_at, platform_app and os_name.startswith("iOS")),
-        "custom_attributes": contact_custom_values(rng, is_user, created_at, horizon),
     }
-    record = with_links(record, links)
-    record.update(_trailer(contact_id, is_user, rng))
-    return record
 
 
 def _social_profiles(rng: random.Random, first: str, last: str) -> Record:

@@ -252,8 +252,8 @@ class StoryWriter:
     ) -> list[PartRecord]:
         """The parts of a conversation started at `created_at` by `source_author`.
 
-        `long_parts` asks for a long conversation of nearly that many parts (at most
-        five fewer), which ends closed.
+        `long_parts` asks for a long conversation of nearly that many parts (up to
+        four fewer), which ends closed.
         """
         story = _Story(contacts, created_at, self.horizon, fast=long_parts is not None)
         contact_started = source_author["type"] in ("user", "lead")
@@ -268,8 +268,8 @@ class StoryWriter:
         if not self._admin_reply(story, 25 * MINUTE):
             return story.parts
         if long_parts is not None:
-            # An exchange adds at most four parts and the close one more, so this
-            # ends within five parts below `long_parts`.
+            # An exchange adds two to five parts and the close one, so this ends
+            # between five parts below `long_parts` and `long_parts` itself.
             while len(story.parts) < long_parts - 5:
                 self._exchanges(story, 1)
             self._close(story)
