@@ -225,7 +225,8 @@ def create_app(
     if sync_fn is not None and sync_every is not None:
         service.background = BackgroundSync(sync_fn, sync_every, service.clock)
     middleware = [Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=2048)]
-    if auth_token:
+    if auth_token is not None:
+        TokenAuth.check(auth_token)
         middleware.insert(1, Middleware(TokenAuth, token=auth_token))
     app = Starlette(routes=_routes(), middleware=middleware, lifespan=_lifespan(service.background))
     app.state.service = service

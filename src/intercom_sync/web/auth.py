@@ -34,11 +34,15 @@ class TokenAuth:
     """ASGI middleware: lets a request through only with the right token or cookie."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
-        if not token:
-            raise ValueError("an empty auth token would protect nothing")
+        self.check(token)
         self.app = app
         self._token = token
         self._session = session_value(token)
+
+    @staticmethod
+    def check(token: str) -> None:
+        if not token.strip():
+            raise ValueError("an empty auth token would protect nothing")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:

@@ -194,6 +194,8 @@ def serve(
                 sync_fn=sync_fn,
                 sync_every=every,
             )
+        except ValueError as exc:
+            raise _fail(f"--auth-token: {exc}", EXIT_USAGE) from None
         except OSError as exc:
             raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         _announce(dashboard.url, bool(auth_token), host, dashboards)
