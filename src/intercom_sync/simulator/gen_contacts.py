@@ -162,18 +162,18 @@ def _device_fields(platform: str, seen_at: int | None, is_app: bool) -> Record:
     return values
 
 
-def _location(rng: random.Random, seen: bool) -> Record:
-    if not seen:
-        return {
-            "type": "location",
-            "country": None,
-            "region": None,
-            "city": None,
-            "country_code": None,
-            "continent_code": None,
-        }
-    country, region, city, code = rng.choice(names.COUNTRIES)
-    return {
+NO_LOCATION: Record = {
+    "type": "location",
+    "country": None,
+    "region": None,
+    "city": None,
+    "country_code": None,
+    "continent_code": None,
+}
+NO_SOCIAL_PROFILES: Record = {"type": "list", "data": []}
+# One shared (immutable) location object per place.
+LOCATIONS: tuple[Record, ...] = tuple(
+    {
         "type": "location",
         "country": country,
         "region": region,
@@ -181,6 +181,12 @@ def _location(rng: random.Random, seen: bool) -> Record:
         "country_code": code,
         "continent_code": names.CONTINENTS[code],
     }
+    for country, region, city, code in names.COUNTRIES
+)
+
+
+def _location(rng: random.Random, seen: bool) -> Record:
+    return rng.choice(LOCATIONS) if seen else NO_LOCATION
 
 
 def build_contact(
@@ -281,7 +287,7 @@ def _whereabouts(rng: random.Random, seen_at: int | None) -> Record:
 
 def _social_profiles(rng: random.Random, first: str, last: str) -> Record:
     if rng.random() >= 0.1:
-        return {"type": "list", "data": []}
+        return NO_SOCIAL_PROFILES
     handle = f"{first}{last}".lower()
     profile = {"type": "social_profile", "name": "Twitter", "url": f"https://x.com/{handle}"}
     return {"type": "list", "data": [profile]}

@@ -127,7 +127,7 @@ def source_record(rng: random.Random, delivered: str, author: Record, message_id
         "delivered_as": delivered,
         "subject": rng.choice(names.EMAIL_SUBJECTS) if channel == "email" else "",
         "body": rng.choice(bodies.get(author["type"], ADMIN_BODIES)),
-        "author": dict(author),
+        "author": author,
         "attachments": [],
         "url": "https://app.example.com/dashboard" if is_chat else None,
         "redacted": False,

@@ -14,6 +14,15 @@ from intercom_sync.simulator.timeline import TimelineSummary
 
 # Contacts embed at most this many tags, notes and companies (then `has_more`).
 EMBED_LIMIT = 10
+# Constant sub-objects shared by every record that has them (records are immutable,
+# so sharing is safe and saves memory in large worlds).
+NO_LINKED_OBJECTS: dict[str, Any] = {
+    "type": "list",
+    "data": [],
+    "total_count": 0,
+    "has_more": False,
+}
+NO_TOPICS: dict[str, Any] = {}
 
 
 @dataclass(slots=True)
@@ -162,9 +171,9 @@ def build_conversation(
             "teammates": {"type": "admin.list", "teammates": teammates},
             "title": static["title"],
             "custom_attributes": static["custom_attributes"],
-            "topics": {},
+            "topics": NO_TOPICS,
             "ticket": None,
-            "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": False},
+            "linked_objects": NO_LINKED_OBJECTS,
             "ai_agent": static["ai_agent"],
             "ai_agent_participated": static["ai_agent"] is not None,
         }
@@ -234,7 +243,7 @@ def build_ticket(static: dict[str, Any], parts: list[dict[str, Any]]) -> dict[st
             "total_count": len(parts),
         },
         "open": state != "resolved",
-        "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": False},
+        "linked_objects": NO_LINKED_OBJECTS,
         "category": static["ticket_type"]["category"],
         "is_shared": static["ticket_type"]["category"] == "Customer",
         "ticket_state_internal_label": internal,
