@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from intercom_sync.clock import ManualClock, OffsetClock
 from intercom_sync.simulator.cli import build_config, simulate
+from intercom_sync.simulator.fragments import FragmentCache
 from intercom_sync.simulator.server import serve_in_thread
 from intercom_sync.simulator.service import Simulator
 from intercom_sync.simulator.spec import (
@@ -741,3 +742,40 @@ def test_simulate_command_has_help_and_builds_its_config() -> None:
             faults="",
             quirks=Quirks(),
         )
+
+
+# --- the serialized-record cache -------------------------------------------------------------
+
+
+def test_fragment_cache_keeps_records_seen_twice_within_its_budget() -> None:
+    records = [{"id": str(i), "updated_at": i, "body": "x" * 100} for i in range(50)]
+    cache = FragmentCache(budget_bytes=40 * 130)
+    first = orjson.dumps({"data": cache.encode_all(records, "2.11", dict)})
+    assert first == orjson.dumps({"data": records})
+    assert cache.size_bytes == 0  # seen once: nothing kept yet
+    second = orjson.dumps({"data": cache.encode_all(records, "2.11", dict)})
+    assert second == first
+    assert 0 < cache.size_bytes <= cache.budget_bytes
+    hits = cache.hits
+    cache.encode_all(records[-10:], "2.11", dict)
+    assert cache.hits == hits + 10  # the most recent entries survived eviction
+
+
+def test_fragment_cache_never_serves_a_replaced_record() -> None:
+    cache = FragmentCache()
+    old = {"id": "1", "updated_at": 1, "state": "open"}
+    for _ in range(3):
+        cache.encode_all([old], "2.11", dict)
+    new = {**old, "state": "closed"}  # the world replaces dicts, it never edits them
+    (fragment,) = cache.encode_all([new], "2.11", dict)
+    assert orjson.loads(orjson.dumps(fragment))["state"] == "closed"
+
+
+async def test_repeated_search_pages_are_byte_identical(tiny_sim: Simulator) -> None:
+    body = {"query": {"field": "updated_at", "operator": ">", "value": 0}, "sort": ASCENDING}
+    async with tiny_sim.client(api_version="2.14") as client:
+        pages = [(await client.post("/tickets/search", json=body)).content for _ in range(3)]
+    assert pages[0] == pages[1] == pages[2]
+    assert tiny_sim.runtime.fragments.hits > 0
+    tickets = orjson.loads(pages[0])["tickets"]
+    assert tickets and all(isinstance(t["ticket_state"], dict) for t in tickets)

@@ -6,6 +6,14 @@ it twice. The World's records are immutable values — a write replaces a dict,
 it never edits one in place — so while this cache holds a reference to a
 record, the record's identity pins its content, and `id(record)` is a safe
 key. Entries are evicted in insertion order beyond a byte budget.
+
+A record is kept only when it is served a SECOND time. Retaining bytes means
+touching fresh memory, which costs several times the serialization itself on
+small VMs; a single sync of a fresh workspace serves each record once and
+should not pay for a cache it never uses, while repeated paging (benchmarks,
+overlapping incremental syncs) soon runs from the cache. The "seen" set holds
+bare ids: a reused id only makes a record cached one visit early, which is
+harmless, because a hit also requires the cached record to BE the record.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import orjson
 
 Record = dict[str, Any]
 DEFAULT_BUDGET_BYTES = 96 * 1024 * 1024
+_SEEN_LIMIT = 2_000_000
 
 
 class FragmentCache:
@@ -30,6 +39,7 @@ class FragmentCache:
         self._entries: OrderedDict[tuple[int, str], tuple[Record, orjson.Fragment, int]] = (
             OrderedDict()
         )
+        self._seen: set[tuple[int, str]] = set()
 
     def encode_all(
         self, records: list[Record], version: str, render: Callable[[Record], Record]
@@ -64,6 +74,11 @@ class FragmentCache:
             self.size_bytes -= entry[2]
         encoded = orjson.dumps(render(record))
         fragment = orjson.Fragment(encoded)
+        if key not in self._seen:
+            if len(self._seen) >= _SEEN_LIMIT:
+                self._seen.clear()
+            self._seen.add(key)
+            return fragment
         if len(encoded) > self.budget_bytes:
             return fragment
         self._entries[key] = (record, fragment, len(encoded))
@@ -75,4 +90,5 @@ class FragmentCache:
 
     def clear(self) -> None:
         self._entries.clear()
+        self._seen.clear()
         self.size_bytes = 0

@@ -94,7 +94,11 @@ def serve(
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    """A listening socket. The explicit IPPROTO_TCP matters: asyncio sets TCP_NODELAY only
+    on sockets whose `proto` says TCP, and without it every response waits ~40 ms for a
+    delayed ACK (Nagle), capping a connection at ~25 requests a second."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     return sock
