@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from intercom_sync.clock import ManualClock, OffsetClock
 from intercom_sync.simulator.cli import build_config, simulate
 from intercom_sync.simulator.fragments import FragmentCache
+from intercom_sync.simulator.mutations import Mutator
 from intercom_sync.simulator.server import serve_in_thread
 from intercom_sync.simulator.service import Simulator
 from intercom_sync.simulator.spec import (
@@ -32,6 +33,7 @@ from intercom_sync.simulator.spec import (
 
 RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
 ASCENDING = {"field": "updated_at", "order": "ascending"}
+EVERYTHING_QUERY = {"field": "updated_at", "operator": ">", "value": 0}
 
 
 def make_sim(**config: Any) -> Simulator:
@@ -600,28 +602,32 @@ async def test_stats_count_requests_per_endpoint(
     assert stats.total_requests == 0
 
 
-async def test_same_seed_same_bytes() -> None:
-    async def responses() -> list[tuple[int, bytes, str]]:
-        sim = make_sim()
-        conversation_id = sorted(sim.world.conversations)[0]
+async def test_same_seed_and_mutations_give_the_same_bytes() -> None:
+    async def responses(mutation_seed: int) -> list[tuple[int, bytes, str]]:
+        sim = make_sim(faults=FaultSpec(latency_ms=30, latency_mode="longtail"))
         out = []
         async with sim.client() as client:
-            for method, path, body in (
-                ("GET", "/admins", None),
-                ("GET", "/nope", None),
-                (
-                    "POST",
-                    "/contacts/search",
-                    {"query": {"field": "updated_at", "operator": ">", "value": 0}},
-                ),
-                ("GET", f"/conversations/{conversation_id}", None),
-                ("GET", "/companies/scroll", None),
-            ):
-                response = await client.request(method, path, json=body)
-                out.append((response.status_code, response.content, response.headers["date"]))
+            for round_number in range(2):
+                if round_number:
+                    assert isinstance(sim.clock, ManualClock)
+                    sim.clock.advance(600)
+                    Mutator(sim.world, mutation_seed).random(25)
+                changed = max(sim.world.conversations.values(), key=lambda c: c["updated_at"])
+                for method, path, body in (
+                    ("GET", "/admins", None),
+                    ("GET", "/nope", None),
+                    ("POST", "/contacts/search", {"query": EVERYTHING_QUERY, "sort": ASCENDING}),
+                    ("POST", "/conversations/search", {"query": EVERYTHING_QUERY}),
+                    ("GET", f"/conversations/{changed['id']}", None),
+                    ("GET", "/companies/scroll", None),
+                ):
+                    response = await client.request(method, path, json=body)
+                    out.append((response.status_code, response.content, response.headers["date"]))
         return out
 
-    assert await responses() == await responses()
+    first = await responses(mutation_seed=3)
+    assert first == await responses(mutation_seed=3)
+    assert first != await responses(mutation_seed=4)
 
 
 async def test_control_endpoints_drive_the_simulator(tiny_sim: Simulator) -> None:
