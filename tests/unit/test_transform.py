@@ -435,6 +435,8 @@ def test_contact_company_edges_and_has_more() -> None:
     cut_short["companies"]["has_more"] = True
     assert contact_companies_incomplete(cut_short) is True
     assert contact_companies_incomplete({"id": "x"}) is False
+    # A prefix of the list must neither add edges nor wipe the complete set fetched later.
+    assert edges_of("contacts", cut_short) == ([], [])
 
 
 def test_company_segment_edges_from_the_embedded_list() -> None:

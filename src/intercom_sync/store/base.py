@@ -215,6 +215,10 @@ class Store(ABC):
     @abstractmethod
     def release_lock(self, name: str, owner: str) -> None: ...
 
+    @abstractmethod
+    def lock_holder(self, name: str) -> str | None:
+        """Who holds the lock now (expired or not), or None."""
+
     @contextmanager
     def reading(self) -> Iterator[Store]:
         yield self

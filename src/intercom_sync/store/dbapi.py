@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -10,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from intercom_sync.processes import process_alive
 from intercom_sync.store import sql
 from intercom_sync.store.base import (
     ApplyResult,
@@ -34,18 +34,6 @@ _EVENT_COLS = tuple(c for c, _ in SHAPE_TABLES["events"].columns)
 _EDGE_COLS = tuple(c for c, _ in SHAPE_TABLES["edges"].columns)
 _METRIC_COLS = tuple(c for c, _ in SHAPE_TABLES["metrics"].columns)
 _MISSING: Any = object()
-
-
-def _process_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class DbApiStore(Store):
@@ -432,7 +420,7 @@ class DbApiStore(Store):
         d = self.dialect_def
         with self._tx() as cur:
             cur.execute("SELECT run_id, pid FROM _sync_runs WHERE status = 'running'")
-            dead = [rid for rid, pid in cur.fetchall() if not _process_alive(pid)]
+            dead = [rid for rid, pid in cur.fetchall() if not process_alive(pid)]
             if dead:
                 cur.executemany(
                     d.translate("UPDATE _sync_runs SET status = 'interrupted' WHERE run_id = ?"),
@@ -500,6 +488,10 @@ class DbApiStore(Store):
             cur.execute(d.translate("SELECT owner FROM _locks WHERE name = ?"), (name,))
             row = cur.fetchone()
         return bool(row and row[0] == owner)
+
+    def lock_holder(self, name: str) -> str | None:
+        rows = self.query("SELECT owner FROM _locks WHERE name = ?", (name,))
+        return str(rows[0][0]) if rows else None
 
     def release_lock(self, name: str, owner: str) -> None:
         with self._tx() as cur:

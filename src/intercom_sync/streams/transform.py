@@ -443,8 +443,10 @@ def _conversation_edges(shapes: Shapes, r: Record, rid: str, connector: str) -> 
 
 
 def _contact_edges(shapes: Shapes, r: Record, rid: str, connector: str) -> None:
-    """The embedded list holds at most 10 companies; see `contact_companies_incomplete`."""
-    if "companies" in r:
+    """The embedded list holds at most 10 companies. When it says `has_more` it is only a
+    prefix: writing it as the contact's edge set would wipe the complete set fetched by the
+    contact links child, so such a contact's company edges are left to that child."""
+    if "companies" in r and not contact_companies_incomplete(r):
         ids = _ids(_list_of(r.get("companies"), "data"))
         src = ("intercom_contact", rid)
         add_edge_set(shapes, connector, src, "belongs_to", "intercom_company", ids)

@@ -10,7 +10,8 @@ incremental mode filters on `updated_at` here and writes only what changed.
 
 from __future__ import annotations
 
-import uuid
+import os
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from intercom_sync.client.errors import (
 from intercom_sync.client.pagination import Request, ScrollPaginator
 from intercom_sync.engine.bounds import lower_bound, signpost
 from intercom_sync.engine.context import SyncContext
+from intercom_sync.processes import process_alive
 from intercom_sync.store.base import PageWrite
 from intercom_sync.streams.catalog import StreamSpec
 from intercom_sync.streams.transform import page_writes
@@ -53,7 +55,7 @@ async def run_companies(ctx: SyncContext, spec: StreamSpec) -> None:
     )
     scan = _Scan(pass_id=ctx.run_id, full=full, lower=None if full else lower)
     ctx.result(spec.name).detail["mode"] = "full" if full else "incremental"
-    owner = f"{ctx.run_id}:{uuid.uuid4().hex[:8]}"
+    owner = lock_owner(ctx.run_id)
     await _acquire_lock(ctx, spec, owner)
     try:
         mark = signpost(ctx.server_now(), ctx.options.search_lag)
@@ -63,12 +65,27 @@ async def run_companies(ctx: SyncContext, spec: StreamSpec) -> None:
     await _complete(ctx, spec, scan, state, mark)
 
 
+def lock_owner(run_id: str) -> str:
+    """`pid@host/run`: enough for another process on this host to tell a dead holder."""
+    return f"{os.getpid()}@{socket.gethostname()}/{run_id}"
+
+
+def holder_is_dead(owner: str) -> bool:
+    """A holder on this host whose process is gone (killed mid-scroll) holds nothing."""
+    pid, _, rest = owner.partition("@")
+    host = rest.partition("/")[0]
+    return pid.isdigit() and host == socket.gethostname() and not process_alive(int(pid))
+
+
 async def _acquire_lock(ctx: SyncContext, spec: StreamSpec, owner: str) -> None:
     waited = 0.0
     announced = False
-    while not await ctx.store.call(
-        ctx.store.store.try_lock, LOCK_NAME, owner, _LOCK_TTL, ctx.clock.now()
-    ):
+    store = ctx.store.store
+    while not await ctx.store.call(store.try_lock, LOCK_NAME, owner, _LOCK_TTL, ctx.clock.now()):
+        holder = await ctx.store.call(store.lock_holder, LOCK_NAME)
+        if holder is not None and holder_is_dead(holder):
+            await ctx.store.call(store.release_lock, LOCK_NAME, holder)
+            continue
         if waited >= ctx.options.scroll_wait_seconds:
             raise ScrollAbandoned(
                 f"another sync sharing this store held the company scroll for {waited:.0f}s"
