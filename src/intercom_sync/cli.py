@@ -211,6 +211,15 @@ def demo(
         raise typer.Exit(outcome.exit_code)
 
 
+def _register_simulate() -> None:
+    from intercom_sync.simulator.cli import simulate
+
+    app.command(name="simulate")(simulate)
+
+
+_register_simulate()
+
+
 def main() -> None:
     try:
         app()
