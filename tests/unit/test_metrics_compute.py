@@ -19,9 +19,10 @@ import orjson
 import pytest
 
 from intercom_sync.metrics import define_config, define_dashboard, define_metric
-from intercom_sync.metrics.compute import Span, evaluate, metric_span
+from intercom_sync.metrics.compute import Span, evaluate, evaluate_many, metric_span
 from intercom_sync.metrics.definitions import Widget
 from intercom_sync.metrics.durations import bucket_start
+from intercom_sync.metrics.indexes import INDEXES, apply_indexes
 from intercom_sync.metrics.synthetic import write_shapes
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store import PageWrite, RecordWrite, Shapes, Store, open_store
@@ -561,3 +562,74 @@ def test_ratio_widgets_divide_by_the_denominator(store: Store) -> None:
     )
     body = evaluate_widget(store, config.dashboards["t"].widgets["w"], NOW)
     assert body["values"][0]["value"] == pytest.approx(0.4)  # 2 of 5
+
+
+# -- batching and indexes ------------------------------------------------------------------------
+
+
+class CountingStore:
+    """Delegates to a store and counts the statements it runs."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.dialect = inner.dialect
+        self.url = inner.url
+        self.statements = 0
+
+    def query(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        self.statements += 1
+        return self.inner.query(sql, params)
+
+
+def test_metrics_over_the_same_rows_share_one_statement(store: Store) -> None:
+    m = {"shape": "metric", "name": "time_to_first_response_minutes", "window": "7d"}
+    metrics = [
+        widget(fn=fn, field="value", **m).metric for fn in ("p50", "p90", "p99", "avg", "max")
+    ]
+    metrics.append(widget(fn="count", **m).metric)
+    requests = [(metric, metric_span(metric, NOW)) for metric in metrics]
+    counting = CountingStore(store)
+    together = evaluate_many(counting, requests)  # type: ignore[arg-type]
+    assert counting.statements == 2  # one ranking for the percentiles, one for the aggregates
+    assert together == [evaluate(store, metric, span) for metric, span in requests]
+    assert [v[(None, None)] for v in together] == pytest.approx([25.0, 37.0, 39.7, 25.0, 40.0, 4])
+
+
+def test_dashboard_indexes_are_created_and_used(store: Store) -> None:
+    statements = apply_indexes(store.url)
+    assert len(statements) == len(INDEXES)
+    apply_indexes(store.url)  # idempotent
+    assert value(store, fn="count", window="7d") == 3
+    assert value(store, fn="count", filter=[{"field": "state", "op": "eq", "value": "open"}]) == 2
+    if store.dialect != "sqlite":
+        return
+    plans = {
+        "ix_m_entities_created": widget(fn="count", window="7d").metric,
+        "ix_m_entities_state": widget(
+            fn="count", filter=[{"field": "state", "op": "eq", "value": "open"}]
+        ).metric,
+        "ix_m_metrics_window": widget(
+            shape="metric", name="count_reopens", fn="p50", field="value", window="7d"
+        ).metric,
+        "ix_m_events_window": widget(
+            shape="event",
+            event_type="intercom_conversation_state_change",
+            window="7d",
+            filter=[{"field": "transition", "op": "eq", "value": "assigned"}],
+        ).metric,
+    }
+    for name, metric in plans.items():
+        counting = PlanningStore(store)
+        evaluate(counting, metric, metric_span(metric, NOW))  # type: ignore[arg-type]
+        assert name in counting.plan, (name, counting.plan)
+
+
+class PlanningStore(CountingStore):
+    """Records SQLite's query plan of the statements it runs."""
+
+    plan = ""
+
+    def query(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        rows = self.inner.query(f"EXPLAIN QUERY PLAN {sql}", params)
+        self.plan += " ".join(str(r[-1]) for r in rows)
+        return self.inner.query(sql, params)

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import pytest
 
-from intercom_sync.metrics import support_dashboard, support_metrics
+from intercom_sync.metrics import derived, support_dashboard, support_metrics
 from intercom_sync.metrics.derived import count_at, in_queue_spans, queue_points
 from intercom_sync.metrics.freshness import stream_freshness, sync_overview, to_ms
 from intercom_sync.metrics.synthetic import SyntheticSpec, write_shapes, write_synthetic
@@ -132,6 +132,29 @@ def test_unassigned_queue_depth_per_day(queue_store: Store) -> None:
     #  Dec 31 (T=now):    old_waiting, new_closed (reopened, unassigned)   → 2
     assert depth[-5:] == [1, 1, 2, 1, 2]
     assert depth[:-5] == [1] * 25
+
+
+def test_replays_are_reused_until_the_events_change(
+    queue_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replays: list[int] = []
+    original = derived._active_histories
+
+    def counted(*args: Any) -> Any:
+        replays.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(derived, "_active_histories", counted)
+    widget = support_dashboard().widgets["unassigned_queue_depth"]
+    first = evaluate_widget(queue_store, widget, NOW)["series"][0]["y"]
+    assert evaluate_widget(queue_store, widget, NOW)["series"][0]["y"] == first
+    assert len(replays) == 1
+    # new_closed gets assigned half an hour before now: it leaves the queue.
+    later = Shapes(events=[_ev("new_closed", 3, "assigned", NOW - 30 * 60_000, "a2")])
+    write_shapes(queue_store, later, NOW // 1000)
+    again = evaluate_widget(queue_store, widget, NOW)["series"][0]["y"]
+    assert len(replays) == 2
+    assert again[:-1] == first[:-1] and (first[-1], again[-1]) == (2, 1)
 
 
 # -- the whole dashboard against plain Python ------------------------------------------------------

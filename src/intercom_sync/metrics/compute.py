@@ -12,6 +12,7 @@ numpy's default.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -62,16 +63,75 @@ class _Source:
 
 def evaluate(store: Store, metric: Metric, span: Span | None) -> dict[GroupKey, Any]:
     """The metric's value per group; an ungrouped metric has the single key (None, None)."""
+    return evaluate_many(store, [(metric, span)])[0]
+
+
+def evaluate_many(
+    store: Store, requests: Sequence[tuple[Metric, Span | None]]
+) -> list[dict[GroupKey, Any]]:
+    """Several metrics at once, reading shared rows once.
+
+    Plain aggregates over the same rows (same shape, filter, grouping and span) become
+    one SELECT with several aggregate columns; percentiles of the same field over the
+    same rows become one ranking that returns the rows every percentile needs.
+    """
     dialect = for_store(store.dialect)
-    source = _source(metric, dialect, span)
+    batches: dict[tuple[Any, ...], list[int]] = {}
+    for i, (metric, span) in enumerate(requests):
+        batches.setdefault(_batch_key(i, metric, span), []).append(i)
+    results: list[dict[GroupKey, Any]] = [{} for _ in requests]
+    for key, members in batches.items():
+        metrics = [requests[i][0] for i in members]
+        source = _source(metrics[0], dialect, requests[members[0]][1])
+        if key[0] == "aggregate":
+            found = _run_aggregates(store, metrics, dialect, source)
+        elif key[0] == "percentile":
+            found = _run_percentiles(store, metrics, dialect, source)
+        else:
+            rows = store.query(*_edge_row_sql(metrics[0], dialect, source))
+            found = [{_key(metrics[0], row): _number(metrics[0], row[-1]) for row in rows}]
+        for i, values in zip(members, found, strict=True):
+            results[i] = values
+    return results
+
+
+def _batch_key(index: int, metric: Metric, span: Span | None) -> tuple[Any, ...]:
+    rows = (
+        metric.connector,
+        metric.shape,
+        metric.selected,
+        metric.filter,
+        metric.dimension,
+        metric.bucket,
+        metric.time_field,
+        span,
+    )
     if metric.fn in _AGGREGATES:
-        rows = store.query(*_aggregate_sql(metric, dialect, source))
-        return {_key(metric, row): _number(metric, row[-1]) for row in rows}
+        return ("aggregate", *rows)
     if metric.fn in PERCENTILES:
-        rows = store.query(*_percentile_sql(metric, dialect, source))
-        return _interpolate(metric, rows, PERCENTILES[metric.fn])
-    rows = store.query(*_edge_row_sql(metric, dialect, source))
-    return {_key(metric, row): _number(metric, row[-1]) for row in rows}
+        return ("percentile", metric.field, *rows)
+    return ("single", index)
+
+
+def _run_aggregates(
+    store: Store, metrics: list[Metric], d: MetricDialect, src: _Source
+) -> list[dict[GroupKey, Any]]:
+    rows = store.query(*_aggregate_sql(metrics, d, src))
+    width = len(src.groups)
+    out: list[dict[GroupKey, Any]] = [{} for _ in metrics]
+    for row in rows:
+        key = _key(metrics[0], row)
+        for j, metric in enumerate(metrics):
+            out[j][key] = _number(metric, row[width + j])
+    return out
+
+
+def _run_percentiles(
+    store: Store, metrics: list[Metric], d: MetricDialect, src: _Source
+) -> list[dict[GroupKey, Any]]:
+    ks = [PERCENTILES[m.fn] for m in metrics]
+    rows = store.query(*_percentile_sql(metrics[0], ks, d, src))
+    return [_interpolate(metrics[0], rows, k) for k in ks]
 
 
 # -- FROM / WHERE ----------------------------------------------------------------------------
@@ -157,9 +217,17 @@ def _membership(x: str, op: str, values: list[Any]) -> tuple[str, list[Any]]:
 # -- statements ------------------------------------------------------------------------------
 
 
-def _aggregate_sql(metric: Metric, d: MetricDialect, src: _Source) -> tuple[str, list[Any]]:
+def _aggregate_sql(metrics: list[Metric], d: MetricDialect, src: _Source) -> tuple[str, list[Any]]:
+    select = [*src.groups, *(_aggregate(m, d) for m in metrics)]
+    sql = f"SELECT {', '.join(select)} FROM {src.from_sql} WHERE {src.where_sql}"  # noqa: S608
+    if src.groups:
+        sql += " GROUP BY " + ", ".join(str(i + 1) for i in range(len(src.groups)))
+    return sql, src.params
+
+
+def _aggregate(metric: Metric, d: MetricDialect) -> str:
     value = "*" if metric.field is None else d.field(metric.field)
-    agg = {
+    return {
         "count": f"COUNT({value})",
         "count_distinct": f"COUNT(DISTINCT {value})",
         "sum": f"SUM({_numeric(metric, d, value)})",
@@ -167,11 +235,6 @@ def _aggregate_sql(metric: Metric, d: MetricDialect, src: _Source) -> tuple[str,
         "min": f"MIN({value})",
         "max": f"MAX({value})",
     }[metric.fn]
-    select = [*src.groups, agg]
-    sql = f"SELECT {', '.join(select)} FROM {src.from_sql} WHERE {src.where_sql}"  # noqa: S608
-    if src.groups:
-        sql += " GROUP BY " + ", ".join(str(i + 1) for i in range(len(src.groups)))
-    return sql, src.params
 
 
 def _numeric(metric: Metric, d: MetricDialect, value: str) -> str:
@@ -195,14 +258,18 @@ def _ranked(src: _Source, value: str, order: str, extra: str = "") -> tuple[str,
     return ranked, ", ".join([*names, "v"])
 
 
-def _percentile_sql(metric: Metric, d: MetricDialect, src: _Source) -> tuple[str, list[Any]]:
+def _percentile_sql(
+    metric: Metric, ks: list[int], d: MetricDialect, src: _Source
+) -> tuple[str, list[Any]]:
+    """The two rows around rank (n−1)·k/100 of each group, for every k asked for."""
     assert metric.field is not None
     value = d.number(d.field(metric.field), metric.field)
     src.where_sql += f" AND {value} IS NOT NULL"
     ranked, cols = _ranked(src, value, "v")
-    k = int(PERCENTILES[metric.fn])  # from a closed set: safe to write into the statement
-    low = f"((n - 1) * {k}) / 100"
-    sql = f"SELECT {cols}, rn, n FROM ({ranked}) q WHERE rn >= {low} + 1 AND rn <= {low} + 2"  # noqa: S608
+    # k comes from a closed set of integers: safe to write into the statement.
+    lows = [f"((n - 1) * {int(k)}) / 100" for k in sorted(set(ks))]
+    wanted = " OR ".join(f"(rn >= {low} + 1 AND rn <= {low} + 2)" for low in lows)
+    sql = f"SELECT {cols}, rn, n FROM ({ranked}) q WHERE {wanted}"  # noqa: S608
     return sql, src.params
 
 

@@ -8,9 +8,13 @@
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
+
+import orjson
 
 from intercom_sync.metrics import freshness
 from intercom_sync.metrics.catalogue import Field
@@ -24,6 +28,7 @@ DEFAULT_WINDOW_MS = 30 * 86_400_000
 _OPENS = frozenset({"created", "reopened", "unsnoozed", "opened"})
 _LEAVES_OPEN = frozenset({"closed", "snoozed"})
 _NOBODY = (None, "", "0")
+_BATCH = 500
 
 Computation = Callable[[Any, Metric, int, int], dict[str, Any]]
 
@@ -96,10 +101,12 @@ def count_at(spans: Iterable[tuple[int, int | None]], points: list[int]) -> list
 
 def _queue_depth(store: Any, metric: Metric, now_ms: int, limit: int) -> dict[str, Any]:
     bucket: Bucket = metric.bucket or "day"
-    start = now_ms - (metric.window_ms or DEFAULT_WINDOW_MS)
-    starts, points = queue_points(bucket, start, now_ms)
-    counts = count_at(_replayed_spans(store, metric.connector, start), points)
-    steady = _steady_waiting(store, metric.connector, start)
+    starts, points = queue_points(bucket, now_ms - (metric.window_ms or DEFAULT_WINDOW_MS), now_ms)
+    spans, changed = _REPLAYS.spans(store, metric.connector, starts[0])
+    # A conversation with no state change since the first bucket began kept its current
+    # state all along: if it is open and unassigned now, it was waiting at every point.
+    steady = len(_waiting_now(store, metric.connector) - changed)
+    counts = count_at(spans, points)
     return {
         "bucket": bucket,
         "x": [iso_ms(b) for b in starts],
@@ -107,36 +114,96 @@ def _queue_depth(store: Any, metric: Metric, now_ms: int, limit: int) -> dict[st
     }
 
 
-def _active_ids_sql() -> str:
-    """Live conversations with any state change since the window start."""
-    return (
-        "SELECT DISTINCT a.entity_id FROM events a WHERE a.connector = ? AND a.event_type = ? "
-        "AND a.occurred_at >= ? AND a.entity_type = ? AND EXISTS (SELECT 1 FROM entities e "
-        "WHERE e.connector = a.connector AND e.entity_type = a.entity_type "
-        "AND e.entity_id = a.entity_id AND e.deleted_at IS NULL)"
-    )
+Spans = list[tuple[int, int | None]]
 
 
-def _replayed_spans(store: Any, connector: str, start_ms: int) -> list[tuple[int, int | None]]:
-    """Replay the full history of every conversation that changed since the window start."""
-    d = for_store(store.dialect)
-    cols = ", ".join(
-        d.field(Field(k, "text"), alias="ev") for k in ("transition", "assignedToId", "source")
+class _ReplayCache:
+    """Replays are the expensive part (every event of every conversation that changed in
+    the window); they are reused while a cheap fingerprint of those events is unchanged:
+    the count and newest time of state changes since the start, and the sync runs (a full
+    pass that soft-deletes conversations finishes a run)."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._items: OrderedDict[tuple[Any, ...], tuple[Spans, frozenset[str]]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def spans(self, store: Any, connector: str, start_ms: int) -> tuple[Spans, frozenset[str]]:
+        key = (store.url, connector, start_ms, *_fingerprint(store, connector, start_ms))
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        histories = _active_histories(store, connector, start_ms)
+        value = (
+            [span for events in histories.values() for span in in_queue_spans(events)],
+            frozenset(histories),
+        )
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+def _fingerprint(store: Any, connector: str, start_ms: int) -> tuple[Any, ...]:
+    changes = store.query(
+        "SELECT COUNT(*), MAX(occurred_at) FROM events WHERE connector = ? AND event_type = ? "
+        "AND occurred_at >= ?",
+        [connector, STATE_CHANGE, start_ms],
+    )[0]
+    runs = store.query("SELECT COUNT(*), MAX(started_at), MAX(finished_at) FROM _sync_runs")[0]
+    return (*changes, *runs)
+
+
+_REPLAYS = _ReplayCache()
+
+
+def _active_histories(
+    store: Any, connector: str, start_ms: int
+) -> dict[str, list[tuple[int, str, Any, Any]]]:
+    """The full, time-ordered history of every live conversation that changed since start.
+
+    Histories are read by conversation id in batches, so the plan walks the events'
+    (entity_type, entity_id) index whatever statistics the database has.
+    """
+    changed = store.query(
+        "SELECT DISTINCT entity_id FROM events WHERE connector = ? AND event_type = ? "
+        "AND occurred_at >= ?",
+        [connector, STATE_CHANGE, start_ms],
     )
-    rows = store.query(
-        f"SELECT ev.entity_id, ev.occurred_at, {cols} FROM events ev "  # noqa: S608
-        "WHERE ev.connector = ? AND ev.event_type = ? AND ev.entity_type = ? "
-        f"AND ev.entity_id IN ({_active_ids_sql()})",
-        [connector, STATE_CHANGE, CONVERSATION, connector, STATE_CHANGE, start_ms, CONVERSATION],
-    )
-    by_conversation: dict[str, list[tuple[int, str, Any, Any]]] = {}
-    for cid, at, transition, assigned_to, source in rows:
-        by_conversation.setdefault(cid, []).append((int(at), transition, assigned_to, source))
-    spans: list[tuple[int, int | None]] = []
-    for events in by_conversation.values():
+    ids = [str(r[0]) for r in changed]
+    values = for_store(store.dialect).json_values(("transition", "assignedToId", "source"), "ev")
+    histories: dict[str, list[tuple[int, str, Any, Any]]] = {}
+    for i in range(0, len(ids), _BATCH):
+        chunk = ids[i : i + _BATCH]
+        marks = ", ".join("?" * len(chunk))
+        live = _live_conversations(store, connector, chunk, marks)
+        rows = store.query(
+            f"SELECT ev.entity_id, ev.connector, ev.event_type, ev.occurred_at, {values} "  # noqa: S608
+            f"FROM events ev WHERE ev.entity_type = ? AND ev.entity_id IN ({marks})",
+            [CONVERSATION, *chunk],
+        )
+        for cid, conn, event_type, at, packed in rows:
+            if cid in live and conn == connector and event_type == STATE_CHANGE:
+                transition, assigned_to, source = (
+                    packed if isinstance(packed, list) else orjson.loads(packed)
+                )
+                if assigned_to is not None:
+                    assigned_to = str(assigned_to)
+                histories.setdefault(cid, []).append((int(at), transition, assigned_to, source))
+    for events in histories.values():
         events.sort(key=_event_order)
-        spans += in_queue_spans(events)
-    return spans
+    return histories
+
+
+def _live_conversations(store: Any, connector: str, ids: list[str], marks: str) -> set[str]:
+    rows = store.query(
+        "SELECT entity_id FROM entities WHERE connector = ? AND entity_type = ? "  # noqa: S608
+        f"AND entity_id IN ({marks}) AND deleted_at IS NULL",
+        [connector, CONVERSATION, *ids],
+    )
+    return {str(r[0]) for r in rows}
 
 
 def _event_order(event: tuple[int, str, Any, Any]) -> tuple[int, int]:
@@ -144,21 +211,18 @@ def _event_order(event: tuple[int, str, Any, Any]) -> tuple[int, int]:
     return event[0], 0 if event[1] == "created" else 1
 
 
-def _steady_waiting(store: Any, connector: str, start_ms: int) -> int:
-    """Conversations open and unassigned now that have not changed since the window start."""
+def _waiting_now(store: Any, connector: str) -> set[str]:
+    """Live conversations open and unassigned (no admin, no team) right now."""
     d = for_store(store.dialect)
     state, admin, team = (
         d.field(Field(k, "text")) for k in ("state", "adminAssigneeId", "teamAssigneeId")
     )
     rows = store.query(
-        f"SELECT COUNT(*) FROM entities s WHERE s.connector = ? AND s.entity_type = ? "  # noqa: S608
-        f"AND s.deleted_at IS NULL AND {state} = ? AND {admin} IS NULL AND {team} IS NULL "
-        "AND NOT EXISTS (SELECT 1 FROM events a WHERE a.connector = s.connector "
-        "AND a.event_type = ? AND a.entity_type = s.entity_type AND a.entity_id = s.entity_id "
-        "AND a.occurred_at >= ?)",
-        [connector, CONVERSATION, "open", STATE_CHANGE, start_ms],
+        "SELECT s.entity_id FROM entities s WHERE s.connector = ? AND s.entity_type = ? "  # noqa: S608
+        f"AND s.deleted_at IS NULL AND {state} = ? AND {admin} IS NULL AND {team} IS NULL",
+        [connector, CONVERSATION, "open"],
     )
-    return int(rows[0][0])
+    return {str(r[0]) for r in rows}
 
 
 # -- data quality ----------------------------------------------------------------------------

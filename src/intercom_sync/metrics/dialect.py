@@ -37,16 +37,25 @@ class MetricDialect:
 
     # -- values ----------------------------------------------------------------------------
     def field(self, f: Field, alias: str = ALIAS) -> str:
-        """A typed scalar expression for a field of the row aliased `alias`."""
-        alias = _ident(alias)
+        """A typed scalar expression for a field of the row aliased `alias` ("" for none)."""
+        prefix = f"{_ident(alias)}." if alias else ""
         if f.column:
-            return f"{alias}.{_ident(f.name)}"
+            return f"{prefix}{_ident(f.name)}"
         key = _ident(f.name)
         if not self.postgres:
-            return f"json_extract({alias}.attributes, '$.{key}')"
-        text = f"({alias}.attributes->>'{key}')"
+            return f"json_extract({prefix}attributes, '$.{key}')"
+        text = f"({prefix}attributes->>'{key}')"
         cast = {"number": "DOUBLE PRECISION", "time": "BIGINT", "bool": "BOOLEAN"}.get(f.type)
         return f"CAST({text} AS {cast})" if cast else text
+
+    def json_values(self, keys: tuple[str, ...], alias: str = ALIAS) -> str:
+        """Several attributes at once as one JSON array (one parse per row on SQLite)."""
+        prefix = f"{_ident(alias)}." if alias else ""
+        if self.postgres:
+            items = ", ".join(f"{prefix}attributes->'{_ident(k)}'" for k in keys)
+            return f"jsonb_build_array({items})"
+        paths = ", ".join(f"'$.{_ident(k)}'" for k in keys)
+        return f"json_extract({prefix}attributes, {paths})"
 
     def number(self, expr: str, f: Field) -> str:
         """The field as something SUM/AVG accept (PostgreSQL will not average booleans)."""

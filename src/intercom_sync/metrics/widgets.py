@@ -12,7 +12,7 @@ from typing import Any
 
 from intercom_sync.metrics import derived
 from intercom_sync.metrics.catalogue import Field
-from intercom_sync.metrics.compute import GroupKey, Span, evaluate, metric_span
+from intercom_sync.metrics.compute import GroupKey, Span, evaluate_many, metric_span
 from intercom_sync.metrics.definitions import ADDITIVE_FNS, Metric, Widget
 from intercom_sync.metrics.dialect import for_store
 from intercom_sync.metrics.durations import bucket_range, bucket_start, iso_ms
@@ -44,16 +44,31 @@ def evaluate_widget(store: Store, widget: Widget, now_ms: int) -> dict[str, Any]
     return head | body
 
 
-def _values(
-    store: Store, widget: Widget, metric: Metric, now_ms: int, periods_back: int = 0
-) -> dict[GroupKey, Any]:
-    """One metric's values, divided by the widget's denominator when it has one."""
-    values = evaluate(store, metric, metric_span(metric, now_ms, periods_back))
-    if widget.denominator is None:
-        return values
-    den = widget.denominator
-    below = evaluate(store, den, metric_span(den, now_ms, periods_back))
-    return {key: _ratio(values.get(key), below.get(key)) for key in set(values) | set(below)}
+def _periods(
+    store: Store, widget: Widget, now_ms: int, periods: int = 1
+) -> list[list[dict[GroupKey, Any]]]:
+    """Every metric's values for the current window (and earlier ones), evaluated together,
+    each divided by the widget's denominator when it has one: [period][metric] → values."""
+    requests: list[tuple[Metric, Span | None]] = []
+    for back in range(periods):
+        for _, metric in widget.metrics:
+            requests.append((metric, metric_span(metric, now_ms, back)))
+        if widget.denominator is not None:
+            den = widget.denominator
+            requests.append((den, metric_span(den, now_ms, back)))
+    found = evaluate_many(store, requests)
+    step = len(widget.metrics) + (widget.denominator is not None)
+    out = []
+    for back in range(periods):
+        chunk = found[back * step : (back + 1) * step]
+        values = chunk[: len(widget.metrics)]
+        if widget.denominator is not None:
+            below = chunk[-1]
+            values = [
+                {k: _ratio(v.get(k), below.get(k)) for k in set(v) | set(below)} for v in values
+            ]
+        out.append(values)
+    return out
 
 
 def _ratio(num: Any, den: Any) -> float | None:
@@ -72,14 +87,14 @@ def _empty(widget: Widget, metric: Metric) -> Any:
 
 
 def _stat(store: Store, widget: Widget, now_ms: int) -> dict[str, Any]:
+    periods = _periods(store, widget, now_ms, 2 if widget.compare else 1)
     out = []
-    for label, metric in widget.metrics:
-        value = _values(store, widget, metric, now_ms).get((None, None), _empty(widget, metric))
+    for i, (label, metric) in enumerate(widget.metrics):
+        empty = _empty(widget, metric)
+        value = periods[0][i].get((None, None), empty)
         item: dict[str, Any] = {"label": label, "value": value}
         if widget.compare:
-            previous = _values(store, widget, metric, now_ms, 1).get(
-                (None, None), _empty(widget, metric)
-            )
+            previous = periods[1][i].get((None, None), empty)
             item["previous"] = previous
             item["change"] = _change(value, previous)
         window = metric_span(metric, now_ms)
@@ -105,7 +120,8 @@ def _span_json(span: Span) -> dict[str, str]:
 def _timeseries(store: Store, widget: Widget, now_ms: int) -> dict[str, Any]:
     first = widget.metric
     assert first.bucket is not None
-    per_metric = [(label, _values(store, widget, m, now_ms)) for label, m in widget.metrics]
+    current = _periods(store, widget, now_ms)[0]
+    per_metric = [(label, current[i]) for i, (label, _) in enumerate(widget.metrics)]
     starts = _bucket_starts(first, now_ms, [k for _, v in per_metric for k in v])
     series: list[dict[str, Any]] = []
     if first.dimension is None:
@@ -144,7 +160,7 @@ def _top_dimensions(values: dict[GroupKey, Any], limit: int) -> list[Any]:
 
 def _distribution(store: Store, widget: Widget, now_ms: int) -> dict[str, Any]:
     metric = widget.metric
-    values = {k[1]: v for k, v in _values(store, widget, metric, now_ms).items()}
+    values = {k[1]: v for k, v in _periods(store, widget, now_ms)[0][0].items()}
     labels = _labels(store, metric, set(values))
     keys = _ordered(values, labels, widget)
     items = [{"key": k, "label": labels[k], "value": values[k]} for k in keys]
@@ -153,7 +169,8 @@ def _distribution(store: Store, widget: Widget, now_ms: int) -> dict[str, Any]:
 
 def _table(store: Store, widget: Widget, now_ms: int) -> dict[str, Any]:
     first = widget.metric
-    columns = [(label, _values(store, widget, m, now_ms)) for label, m in widget.metrics]
+    current = _periods(store, widget, now_ms)[0]
+    columns = [(label, current[i]) for i, (label, _) in enumerate(widget.metrics)]
     lead = columns[0][1]
     if first.bucket is not None:
         starts = _bucket_starts(first, now_ms, lead)
