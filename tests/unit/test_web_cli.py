@@ -179,6 +179,12 @@ def test_serve_announces_the_url_but_never_the_token(store_url: str, captured: l
     assert f"Dashboard: {server.url}" in result.output
     assert "?token=<your token>" in result.output
     assert secret not in result.output
+    store = open_store(store_url)
+    try:
+        names = {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    finally:
+        store.close()
+    assert {"ix_m_entities_state", "ix_m_entities_created"} <= names  # serve prepared them
 
 
 def test_serve_warns_when_exposed_without_a_token(store_url: str, captured: list[Any]) -> None:

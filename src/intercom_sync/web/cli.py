@@ -30,6 +30,7 @@ from rich.table import Table
 
 from intercom_sync.clock import Clock, OffsetClock, SystemClock
 from intercom_sync.metrics.durations import parse_duration
+from intercom_sync.metrics.indexes import apply_indexes
 from intercom_sync.metrics.model import Config, config_from_mapping
 from intercom_sync.metrics.support import support_config
 from intercom_sync.metrics.validate import DefinitionError
@@ -129,6 +130,17 @@ def _open(url: str) -> Store:
         raise _fail(f"cannot open the store: {type(exc).__name__}: {exc}") from None
 
 
+def ensure_indexes(url: str) -> None:
+    """Create the dashboard's indexes if missing (a few seconds, once, on a large store)."""
+    try:
+        apply_indexes(url, analyze=False)
+    except Exception as exc:  # e.g. a read-only PostgreSQL role: still serve, just slower
+        err_console.print(
+            f"[yellow]warning:[/] dashboard indexes not created ({type(exc).__name__}); "
+            "widgets will be slower on large stores."
+        )
+
+
 def resolve_clock(as_of: str | None, store: Store) -> Clock:
     """Real time, or real time shifted so that "now" starts at `as_of`."""
     if as_of is None:
@@ -182,6 +194,7 @@ def serve(
     sync_fn = _sync_fn(config, url) if every is not None else None
     opened = _open(url)
     try:
+        ensure_indexes(url)
         clock = resolve_clock(as_of, opened)
         try:
             dashboard = prepare_server(
