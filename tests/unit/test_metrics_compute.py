@@ -27,6 +27,7 @@ from intercom_sync.metrics.synthetic import write_shapes
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store import PageWrite, RecordWrite, Shapes, Store, open_store
 from intercom_sync.store.schema import RAW_TABLES
+from intercom_sync.web.readonly import run_readonly
 
 NOW = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 HOUR, DAY = 3_600_000, 86_400_000
@@ -633,3 +634,13 @@ class PlanningStore(CountingStore):
         rows = self.inner.query(f"EXPLAIN QUERY PLAN {sql}", params)
         self.plan += " ".join(str(r[-1]) for r in rows)
         return self.inner.query(sql, params)
+
+
+def test_the_query_commands_connection_cannot_write(store: Store) -> None:
+    """`intercom-sync query` runs user SQL read-only on both backends."""
+    before = store.query("SELECT COUNT(*) FROM entities")[0][0]
+    columns, rows = run_readonly(store.url, "SELECT COUNT(*) AS n FROM entities")
+    assert (columns, rows) == (["n"], [(before,)])
+    with pytest.raises(Exception, match=r"(?i)read-?only"):
+        run_readonly(store.url, "DELETE FROM entities")
+    assert store.query("SELECT COUNT(*) FROM entities")[0][0] == before
