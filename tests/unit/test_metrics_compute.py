@@ -644,3 +644,32 @@ def test_the_query_commands_connection_cannot_write(store: Store) -> None:
     with pytest.raises(Exception, match=r"(?i)read-?only"):
         run_readonly(store.url, "DELETE FROM entities")
     assert store.query("SELECT COUNT(*) FROM entities")[0][0] == before
+
+
+def test_support_dashboard_is_the_same_on_both_backends(postgres_url: str, tmp_path: Path) -> None:
+    """Every built-in widget, queue-depth replay included, gives equal values on both."""
+    import psycopg
+
+    from intercom_sync.metrics import support_metrics
+    from intercom_sync.metrics.synthetic import SyntheticSpec, write_synthetic
+
+    name = f"support_{os.getpid()}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name}".encode())
+        admin.execute(f"CREATE DATABASE {name}".encode())
+    spec = SyntheticSpec(seed=21, conversations=250, contacts=30)
+    found = []
+    for url in (f"sqlite:///{tmp_path / 'eq.db'}", postgres_url.rsplit("/", 1)[0] + f"/{name}"):
+        opened = open_store(url)
+        try:
+            write_synthetic(opened, spec)
+            found.append(support_metrics(opened, spec.now_ms / 1000))
+        finally:
+            opened.close()
+    lite, pg = found
+    assert lite.keys() == pg.keys()
+    for widget_id, expected in lite.items():
+        if isinstance(expected, float):
+            assert pg[widget_id] == pytest.approx(expected), widget_id
+        else:
+            assert pg[widget_id] == expected, widget_id
