@@ -99,7 +99,8 @@ EVENT_FIELDS: dict[str, tuple[Field, ...]] = {
     "intercom_conversation_state_change": _fields(
         "conversationId:text transition:text state:text priority:text "
         "adminAssigneeId:text>intercom_admin teamAssigneeId:text>intercom_team partId:text "
-        "authorType:text authorId:text assignedToId:text source:text"
+        "partType:text authorType:text authorId:text assignedToType:text assignedToId:text "
+        "source:text"
     ),
 }
 

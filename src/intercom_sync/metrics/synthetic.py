@@ -14,9 +14,7 @@ from typing import Any
 
 import orjson
 
-from intercom_sync.store import sql
 from intercom_sync.store.base import PageWrite, PartsGap, RunRecord, Shapes, Store
-from intercom_sync.store.schema import SHAPE_TABLES
 
 CONNECTOR = "intercom"
 CONVERSATION = "intercom_conversation"
@@ -78,10 +76,8 @@ def write_synthetic(store: Store, spec: SyntheticSpec = SyntheticSpec()) -> dict
 
 
 def write_shapes(store: Store, shapes: Shapes, now_s: int) -> None:
-    """Apply shape rows in one page, making sure metric rows land (see `_upsert_metrics`)."""
+    """Apply shape rows as one page (what a sync does for derived shapes)."""
     store.apply(PageWrite(shapes=shapes), now_s)
-    if shapes.metrics and not _metric_landed(store, shapes.metrics[0]):
-        _upsert_metrics(store, shapes.metrics, now_s)
 
 
 def _apply(store: Store, shapes: Shapes, counts: dict[str, int], now_s: int) -> None:
@@ -92,27 +88,6 @@ def _apply(store: Store, shapes: Shapes, counts: dict[str, int], now_s: int) -> 
     counts["events"] += len(shapes.events)
     counts["metrics"] += len(shapes.metrics)
     counts["edges"] += len(shapes.edges)
-
-
-def _metric_landed(store: Store, row: tuple[Any, ...]) -> bool:
-    found = store.query(
-        "SELECT COUNT(*) FROM metrics WHERE connector = ? AND metric = ? AND entity_type = ? "
-        "AND entity_id = ? AND ts = ?",
-        row[:5],
-    )
-    return bool(found[0][0])
-
-
-def _upsert_metrics(store: Store, rows: list[tuple[Any, ...]], now_s: int) -> None:
-    """Stop-gap while `Store.apply` ignores `Shapes.metrics`: the same upsert, done here."""
-    backend: Any = store
-    columns = tuple(c for c, _ in SHAPE_TABLES["metrics"].columns)
-    stmt = sql.upsert(backend.dialect_def, "metrics", columns, SHAPE_TABLES["metrics"].key)
-    cur = backend._conn.cursor()
-    try:
-        cur.executemany(stmt, [(*r, now_s) for r in rows])
-    finally:
-        cur.close()
 
 
 def _entity(entity_type: str, eid: str, attrs: dict[str, Any], updated_ms: int) -> tuple[Any, ...]:
