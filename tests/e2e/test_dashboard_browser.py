@@ -1,6 +1,7 @@
 """The dashboard in a real browser: headless Chromium (Debian's) driven by playwright.
 
-Serves the support dashboard over a populated store on 127.0.0.1 behind an auth token,
+Syncs a `small` simulated workspace, serves the support dashboard over that store on
+127.0.0.1 behind an auth token,
 opens it through the `?token=` cookie exchange, and checks that every widget rendered
 (a chart, a value or a table; no error state), that the console stayed clean, that
 hostile names (a tag `<script>alert(1)</script>`, an admin named like an `<img>` tag)
@@ -22,9 +23,12 @@ import uvicorn
 
 from intercom_sync.clock import ManualClock
 from intercom_sync.metrics.support import support_config
-from intercom_sync.metrics.synthetic import XSS_ADMIN, XSS_TAG, SyntheticSpec, write_synthetic
+from intercom_sync.metrics.synthetic import XSS_ADMIN, XSS_TAG
+from intercom_sync.simulator.service import Simulator
+from intercom_sync.simulator.spec import SimulatorConfig, WorldSpec
 from intercom_sync.store import Store, open_store
 from intercom_sync.web.app import create_app
+from tests.e2e.harness import run
 
 pytestmark = pytest.mark.slow
 
@@ -56,16 +60,31 @@ def _require_chromium() -> None:
 
 
 def populate_store(path: Path) -> tuple[Store, float]:
-    """A store with realistic support data, and the moment the dashboard should show it as of."""
-    spec = SyntheticSpec(seed=11, conversations=900, contacts=1_200, admins=14, teams=5, tags=12)
-    store = open_store(f"sqlite:///{path}")
-    write_synthetic(store, spec)
-    return store, spec.now_ms / 1000
+    """Sync a `small` simulated workspace, with hostile names, into a store.
+
+    A tag is renamed `<script>alert(1)</script>` and applied to recent conversations,
+    and an admin is named like an `<img>` tag, before the sync: the dashboard must show
+    both as text. Returns the store and the moment to show it as of (the simulator's now).
+    """
+    sim = Simulator(SimulatorConfig(world=WorldSpec.preset("small", seed=3)))
+    world = sim.world
+    tag_id = sorted(world.tags)[0]
+    world.put("tags", {**world.tags[tag_id], "name": XSS_TAG})
+    admin_id = sorted(world.admins)[1]
+    world.put("admins", {**world.admins[admin_id], "name": XSS_ADMIN})
+    now = int(sim.clock.now())
+    recent = [cid for cid, c in world.conversations.items() if c["created_at"] > now - 20 * 86_400]
+    for cid in sorted(recent)[:5]:
+        sim.mutator.tag_conversation(cid, tag_id)
+    sim.clock.advance(600)  # past the search index's lag, so the sync sees the changes
+    outcome = run(sim, path)
+    assert outcome.status == "succeeded", outcome
+    return open_store(f"sqlite:///{path}"), sim.clock.now()
 
 
-@pytest.fixture
-def dashboard_url(tmp_path: Path) -> Iterator[str]:
-    store, now = populate_store(tmp_path / "dashboard.db")
+@pytest.fixture(scope="module")
+def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store, now = populate_store(tmp_path_factory.mktemp("browser") / "dashboard.db")
     app = create_app(store, support_config(), clock=ManualClock(now), auth_token=TOKEN)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
