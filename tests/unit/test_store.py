@@ -96,9 +96,15 @@ def test_children_are_queued_only_for_records_that_moved(store: Store) -> None:
 
     store.apply(page(contact("a", 10), contact("b", 10)), 1)
     assert sorted(p for p, _ in store.pending_children("conversation_parts")) == ["a", "b"]
-    store.apply(PageWrite(dequeue_children=[("conversation_parts", "a")]), 2)
+    store.apply(PageWrite(dequeue_children=[("conversation_parts", "a", 10)]), 2)
     store.apply(page(contact("a", 10), contact("b", 11)), 3)  # a unchanged, b moved again
     assert store.pending_children("conversation_parts") == [("b", 11)]
+    # b's child finished for the version it was queued at (10), but b moved to 11 meanwhile:
+    # the newer entry stays queued.
+    store.apply(PageWrite(dequeue_children=[("conversation_parts", "b", 10)]), 4)
+    assert store.pending_children("conversation_parts") == [("b", 11)]
+    store.apply(PageWrite(dequeue_children=[("conversation_parts", "b", 11)]), 5)
+    assert store.pending_children("conversation_parts") == []
 
 
 def test_full_pass_marks_unseen_rows_and_their_entities_deleted(store: Store) -> None:

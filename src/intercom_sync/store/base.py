@@ -96,8 +96,10 @@ class PageWrite:
     # e.g. conversations enqueue "conversation_parts". The queue lives in the store, so
     # the parent's checkpoint and its children's work commit together.
     enqueue_children: tuple[str, ...] = ()
-    # Child work finished in this transaction: (child stream, parent id).
-    dequeue_children: list[tuple[str, str]] = field(default_factory=list)
+    # Child work finished in this transaction: (child stream, parent id, the parent's
+    # updated_at it was queued for). A newer queue entry (the parent moved again while its
+    # child was being fetched) stays queued.
+    dequeue_children: list[tuple[str, str, int]] = field(default_factory=list)
     # The records are the COMPLETE set for this scope (e.g. {"company_id": "c1"}): rows of
     # the table in the scope that are not among them are marked deleted.
     complete_scope: dict[str, Any] | None = None

@@ -174,10 +174,11 @@ class DbApiStore(Store):
         stmt = f"UPDATE {t.name} SET deleted_at = ? WHERE {' AND '.join(conds)}"
         cur.execute(self.dialect_def.translate(stmt), (now, *params))
 
-    def _dequeue_children(self, cur: Any, done: list[tuple[str, str]]) -> None:
+    def _dequeue_children(self, cur: Any, done: list[tuple[str, str, int]]) -> None:
         if done:
             stmt = self.dialect_def.translate(
-                "DELETE FROM _pending_children WHERE stream = ? AND parent_id = ?"
+                "DELETE FROM _pending_children WHERE stream = ? AND parent_id = ? "
+                "AND (parent_updated_at IS NULL OR parent_updated_at <= ?)"
             )
             cur.executemany(stmt, done)
 

@@ -24,7 +24,7 @@ _BATCH = 500
 
 async def run_children(ctx: SyncContext, spec: StreamSpec, fetch_one: FetchOne) -> None:
     assert spec.parent is not None
-    queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=_BATCH * 2)
+    queue: asyncio.Queue[tuple[str, int] | None] = asyncio.Queue(maxsize=_BATCH * 2)
     workers = max(1, ctx.options.child_workers)
     try:
         async with asyncio.TaskGroup() as group:
@@ -39,7 +39,7 @@ async def run_children(ctx: SyncContext, spec: StreamSpec, fetch_one: FetchOne) 
 
 
 async def _feed_then_stop(
-    ctx: SyncContext, spec: StreamSpec, queue: asyncio.Queue[str | None], workers: int
+    ctx: SyncContext, spec: StreamSpec, queue: asyncio.Queue[tuple[str, int] | None], workers: int
 ) -> None:
     await _feed(ctx, spec, queue, set())
     for _ in range(workers):
@@ -47,10 +47,14 @@ async def _feed_then_stop(
 
 
 async def _feed(
-    ctx: SyncContext, spec: StreamSpec, queue: asyncio.Queue[str | None], seen: set[str]
+    ctx: SyncContext,
+    spec: StreamSpec,
+    queue: asyncio.Queue[tuple[str, int] | None],
+    seen: set[tuple[str, int]],
 ) -> None:
-    """Queue every pending parent once, until the parent stream has finished and no
-    pending work is left that this run has not tried."""
+    """Queue every pending (parent, version) once, until the parent stream has finished and
+    no pending work is left that this run has not tried. A parent that moves again while
+    its child is fetched is queued anew at its new version."""
     assert spec.parent is not None
     parent_done = ctx.finished_event(spec.parent)
     work = ctx.work_event(spec.name)
@@ -58,10 +62,10 @@ async def _feed(
         work.clear()
         finished_before_read = parent_done.is_set()
         pending = await ctx.store.call(ctx.store.store.pending_children, spec.name)
-        fresh = [pid for pid, _ in pending if pid not in seen]
-        for parent_id in fresh:
-            seen.add(parent_id)
-            await queue.put(parent_id)
+        fresh = [item for item in pending if item not in seen]
+        for item in fresh:
+            seen.add(item)
+            await queue.put(item)
         if fresh:
             continue
         if finished_before_read:
@@ -79,16 +83,21 @@ async def _wait_any(*events: asyncio.Event) -> None:
 
 
 async def _worker(
-    ctx: SyncContext, spec: StreamSpec, fetch_one: FetchOne, queue: asyncio.Queue[str | None]
+    ctx: SyncContext,
+    spec: StreamSpec,
+    fetch_one: FetchOne,
+    queue: asyncio.Queue[tuple[str, int] | None],
 ) -> None:
     while True:
-        parent_id = await queue.get()
-        if parent_id is None:
+        item = await queue.get()
+        if item is None:
             return
+        parent_id, version = item
         try:
             write = await fetch_one(ctx, spec, parent_id)
         except NotFoundError:
             # The parent is gone (deleted since it was queued): nothing left to fetch.
-            write = PageWrite(dequeue_children=[(spec.name, parent_id)])
+            write = PageWrite()
+        write.dequeue_children.append((spec.name, parent_id, version))
         await ctx.apply(write)
         ctx.page_done(spec.name, len(write.records))

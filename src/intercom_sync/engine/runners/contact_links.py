@@ -32,7 +32,7 @@ async def fetch_contact_links(ctx: SyncContext, spec: StreamSpec, contact_id: st
     if contact is not None and contact_companies_incomplete(contact):
         company_ids = await _all_company_ids(ctx, spec, contact_id)
         shapes.extend(contact_company_edges(contact_id, company_ids, connector))
-    return PageWrite(shapes=shapes, dequeue_children=[(spec.name, contact_id)])
+    return PageWrite(shapes=shapes)
 
 
 async def _all_company_ids(ctx: SyncContext, spec: StreamSpec, contact_id: str) -> list[str]:

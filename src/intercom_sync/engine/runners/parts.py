@@ -30,7 +30,6 @@ async def fetch_conversation_parts(
         table=spec.name,
         records=page_writes(spec.name, fetched, parent_id=conversation_id, connector=connector),
         shapes=conversation_shapes(conversation, everything, connector=connector),
-        dequeue_children=[(spec.name, conversation_id)],
     )
     expected = _expected_parts(conversation)
     if expected is not None and len(everything) < expected:
