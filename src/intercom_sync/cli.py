@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -204,20 +205,45 @@ def demo(
     port: Annotated[int, typer.Option("--port", help="Dashboard port (127.0.0.1).")] = 8765,
 ) -> None:
     """Sync a simulated workspace into ./demo.db and show what it holds — no token needed."""
-    from intercom_sync.commands.demo_cmd import run_demo
+    from intercom_sync.commands.demo_cmd import run_demo, serve_demo_dashboard
 
-    outcome = run_demo(console, store_path=store_path, scale=scale, seed=seed, full=False)
+    outcome, clock = run_demo(console, store_path=store_path, scale=scale, seed=seed, full=False)
     if outcome.exit_code != EXIT_OK:
         raise typer.Exit(outcome.exit_code)
+    if serve:
+        try:
+            serve_demo_dashboard(console, store_path, clock, port)
+        except OSError as error:
+            fail(f"cannot serve the dashboard on 127.0.0.1:{port}: {error}; try --port")
 
 
-def _register_simulate() -> None:
+def _background_sync(config: str | None, store_url: str) -> Callable[[], Awaitable[None]]:
+    """What `serve --sync-every` runs: one incremental sync with the same settings."""
+
+    async def run_once() -> None:
+        from intercom_sync.config import load_settings
+        from intercom_sync.engine.sync import sync as run_sync
+
+        settings = load_settings(config, overrides={"store_url": store_url})
+        outcome = await run_sync(settings)
+        if outcome.status != "succeeded":
+            raise RuntimeError("; ".join(outcome.errors) or outcome.status)
+
+    return run_once
+
+
+def _register_other_commands() -> None:
+    """Commands that live with their subsystem: the simulator and the dashboard."""
     from intercom_sync.simulator.cli import simulate
+    from intercom_sync.web.cli import query, serve, set_sync_factory
 
     app.command(name="simulate")(simulate)
+    app.command(name="serve")(serve)
+    app.command(name="query")(query)
+    set_sync_factory(_background_sync)
 
 
-_register_simulate()
+_register_other_commands()
 
 
 def main() -> None:

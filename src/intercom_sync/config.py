@@ -446,6 +446,8 @@ _KEYS: tuple[_Key, ...] = (
 )
 _BY_DOTTED = {key.dotted: key for key in _KEYS}
 _SECTIONS = ("intercom", "store")
+# Sections of the same file read by the metrics model (`intercom-sync serve`/`query`).
+_OTHER_SECTIONS = ("dashboards", "connectors")
 _COMMAND_LINE = "on the command line"
 
 
@@ -516,10 +518,14 @@ def _read_file(file: Path) -> dict[str, Any]:
         raise ConfigError(None, f"{file}: cannot be read: {exc}") from None
     values: dict[str, Any] = {}
     for section, table in data.items():
+        if section in _OTHER_SECTIONS:
+            continue
         if section not in _SECTIONS or not isinstance(table, dict):
             hint = _did_you_mean(section, _SECTIONS)
             raise ConfigError(
-                section, f"unknown section{hint}; valid: [intercom], [store]", f"in {file}"
+                section,
+                f"unknown section{hint}; valid: [intercom], [store], [dashboards]",
+                f"in {file}",
             )
         for name, value in table.items():
             values[_known_key(f"{section}.{name}", f"in {file}")] = value

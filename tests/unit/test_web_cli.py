@@ -118,14 +118,21 @@ def test_query_without_a_store(tmp_path: Path) -> None:
 # -- configuration -----------------------------------------------------------------------------
 
 
-def test_store_url_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(web_cli.STORE_ENV, raising=False)
-    data = {"store": {"url": "sqlite:///from-file.db"}}
-    assert web_cli.resolve_store_url(None, {}) == "sqlite:///intercom.db"
-    assert web_cli.resolve_store_url(None, data) == "sqlite:///from-file.db"
-    monkeypatch.setenv(web_cli.STORE_ENV, "sqlite:///from-env.db")
-    assert web_cli.resolve_store_url(None, data) == "sqlite:///from-env.db"
-    assert web_cli.resolve_store_url("sqlite:///flag.db", data) == "sqlite:///flag.db"
+def test_store_url_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """serve/query resolve the store like every command: flag > env > file > default,
+    and the file may hold dashboards alongside the sync settings."""
+    monkeypatch.delenv("INTERCOM_SYNC_STORE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "with-dashboards.toml"
+    config.write_text(
+        '[store]\nurl = "sqlite:///from-file.db"\n'
+        '[dashboards.mine.widgets.open]\nkind = "stat"\n'
+    )
+    assert web_cli.resolve_store_url(None, None) == "sqlite:///intercom.db"
+    assert web_cli.resolve_store_url(None, str(config)) == "sqlite:///from-file.db"
+    monkeypatch.setenv("INTERCOM_SYNC_STORE_URL", "sqlite:///from-env.db")
+    assert web_cli.resolve_store_url(None, str(config)) == "sqlite:///from-env.db"
+    assert web_cli.resolve_store_url("sqlite:///flag.db", str(config)) == "sqlite:///flag.db"
 
 
 def test_dashboards_from_the_config_file(store_url: str, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from intercom_sync.clock import OffsetClock
+from intercom_sync.clock import Clock, OffsetClock
 from intercom_sync.commands.common import load
 from intercom_sync.commands.sync_cmd import run_sync
 from intercom_sync.engine.sync import SyncOutcome
@@ -38,7 +38,9 @@ def start_demo_simulator(scale: str, seed: int) -> tuple[Simulator, RunningServe
 
 def run_demo(
     console: Console, *, store_path: Path, scale: str, seed: int, full: bool
-) -> SyncOutcome:
+) -> tuple[SyncOutcome, Clock]:
+    """Sync a simulated workspace into `store_path`; returns the outcome and the
+    simulation's clock (the dashboard shows the demo data as of simulated "now")."""
     console.print(
         f"[bold]intercom-sync demo[/] — simulating a [cyan]{scale}[/] workspace (seed {seed})"
     )
@@ -68,7 +70,7 @@ def run_demo(
     finally:
         server.stop()
     show_store(console, store_path)
-    return outcome
+    return outcome, sim.clock
 
 
 def show_store(console: Console, store_path: Path) -> None:
@@ -105,3 +107,20 @@ def show_store(console: Console, store_path: Path) -> None:
     console.print("Query it with SQL, for example:")
     console.print(f'  sqlite3 {store_path} "{_EXAMPLE_QUERY}"')
     console.print(f"  intercom-sync status --store sqlite:///{store_path}")
+
+
+def serve_demo_dashboard(console: Console, store_path: Path, clock: Clock, port: int) -> None:
+    """Serve the support dashboard over the demo store until Ctrl-C."""
+    from intercom_sync.metrics.support import support_config
+    from intercom_sync.web.server import prepare_server, run_forever
+
+    store = open_store(f"sqlite:///{store_path}")
+    try:
+        dashboard = prepare_server(store, support_config(), port=port, clock=clock)
+        console.print(
+            f"\n[bold]Dashboard:[/] {dashboard.url}  (JSON API: {dashboard.url}api/dashboards)"
+        )
+        console.print("Press Ctrl-C to stop.")
+        run_forever(dashboard)
+    finally:
+        store.close()

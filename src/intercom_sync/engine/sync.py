@@ -144,6 +144,7 @@ async def sync(
         await client.aclose()
         astore.close()  # waits for the writer thread: nothing else touches the store now
         _record_finish(store, ctx, final_status, clock)
+        store.optimize()
         if own_store:
             store.close()
     return outcome

@@ -26,6 +26,12 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
         store = SQLiteStore(url)
     if migrate:
         store.migrate()
+        # The dashboard's indexes are expressions over the shapes' JSON, spelled by the
+        # metrics layer exactly as its queries spell them; created with the schema so
+        # every store is fast to read from its first sync on.
+        from intercom_sync.metrics.indexes import index_statements
+
+        store.execute_ddl(index_statements(store.dialect))
     return store
 
 

@@ -135,6 +135,14 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    @abstractmethod
+    def execute_ddl(self, statements: list[str]) -> None:
+        """Run schema statements (CREATE INDEX IF NOT EXISTS …) in one transaction."""
+
+    @abstractmethod
+    def optimize(self) -> None:
+        """Refresh the planner's statistics where that is cheap (after a sync)."""
+
     # -- writes --------------------------------------------------------------------------
     @abstractmethod
     def apply(self, write: PageWrite, now: int) -> ApplyResult:

@@ -96,6 +96,14 @@ class DbApiStore(Store):
                     (SCHEMA_VERSION, int(_wall())),
                 )
 
+    def execute_ddl(self, statements: list[str]) -> None:
+        with self._tx() as cur:
+            for stmt in statements:
+                cur.execute(stmt)
+
+    def optimize(self) -> None:
+        """Nothing by default (PostgreSQL's autovacuum analyses on its own)."""
+
     # -- statements ------------------------------------------------------------------------
     def _stmt(self, name: str, build: Any) -> str:
         stmt = self._statements.get(name)

@@ -350,7 +350,8 @@ SHAPE_TABLES: dict[str, Table] = {
                 ("synced_at", "int"),
             ),
             ("connector", "event_type", "event_id"),
-            (("event_type", "occurred_at"), ("entity_type", "entity_id")),
+            # Time windows over events use metrics.indexes' covering index.
+            (("entity_type", "entity_id"),),
         ),
         Table(
             "metrics",
@@ -365,7 +366,8 @@ SHAPE_TABLES: dict[str, Table] = {
                 ("synced_at", "int"),
             ),
             ("connector", "metric", "entity_type", "entity_id", "ts"),
-            (("metric", "ts"), ("connector", "entity_type", "entity_id")),
+            # Time windows over metrics use metrics.indexes' covering index.
+            (("connector", "entity_type", "entity_id"),),
         ),
         Table(
             "edges",

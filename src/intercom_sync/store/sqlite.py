@@ -37,6 +37,10 @@ class SQLiteStore(DbApiStore):
         conn.execute("PRAGMA cache_size=-65536")
         return conn
 
+    def optimize(self) -> None:
+        # Cheap: analyses only the tables whose statistics are stale.
+        self._conn.execute("PRAGMA optimize")
+
     def _begin(self) -> None:
         # IMMEDIATE takes the write lock up front, so two processes never deadlock on upgrade.
         self._conn.execute("BEGIN IMMEDIATE")

@@ -5,15 +5,14 @@
     app.command()(serve)
     app.command()(query)
 
-The store URL comes from `--store`, else `INTERCOM_SYNC_STORE_URL`, else `[store] url`
-of the config file, else `sqlite:///intercom.db`. Dashboards are the built-in `support`
-plus any `[dashboards.<id>]` in the config file.
+The store URL is resolved like every command's settings (`--store`, else
+`INTERCOM_SYNC_STORE_URL`, else `[store] url` of the config file, else the default).
+Dashboards are the built-in `support` plus any `[dashboards.<id>]` in the config file.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 import sys
 import time
 import tomllib
@@ -29,6 +28,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from intercom_sync.clock import Clock, OffsetClock, SystemClock
+from intercom_sync.config import ConfigError, load_settings
 from intercom_sync.metrics.durations import parse_duration
 from intercom_sync.metrics.indexes import apply_indexes
 from intercom_sync.metrics.model import Config, config_from_mapping
@@ -42,9 +42,7 @@ from intercom_sync.web.readonly import run_readonly
 from intercom_sync.web.server import is_loopback, prepare_server, run_forever
 
 CONFIG_FILENAME = "intercom-sync.toml"
-STORE_ENV = "INTERCOM_SYNC_STORE_URL"
 TOKEN_ENV = "INTERCOM_SYNC_DASHBOARD_TOKEN"  # noqa: S105 - a variable name
-DEFAULT_STORE = "sqlite:///intercom.db"
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
 # (config path or None, store URL) → an async callable running one sync.
@@ -104,11 +102,11 @@ def _read_toml(file: Path | None) -> dict[str, Any]:
         raise _fail(f"{file}: cannot be read as TOML: {exc}", EXIT_USAGE) from None
 
 
-def resolve_store_url(flag: str | None, data: dict[str, Any]) -> str:
-    store = data.get("store")
-    from_file = store.get("url") if isinstance(store, dict) else None
-    url = flag or os.environ.get(STORE_ENV) or from_file or DEFAULT_STORE
-    return str(url)
+def resolve_store_url(flag: str | None, config: str | None) -> str:
+    try:
+        return load_settings(config, overrides={"store_url": flag}).store.url
+    except ConfigError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
 
 
 def dashboards_config(data: dict[str, Any]) -> Config:
@@ -189,7 +187,7 @@ def serve(
     """Serve the dashboards and their JSON API (127.0.0.1 by default)."""
     data = _read_toml(_config_file(config))
     dashboards = dashboards_config(data)
-    url = resolve_store_url(store, data)
+    url = resolve_store_url(store, config)
     every = _interval(sync_every)
     sync_fn = _sync_fn(config, url) if every is not None else None
     opened = _open(url)
@@ -274,7 +272,7 @@ def query(
     if output not in ("table", "json", "csv"):
         raise _fail(f"--format must be table, json or csv (got {output!r})", EXIT_USAGE)
     data = _read_toml(_config_file(config))
-    url = resolve_store_url(store, data)
+    url = resolve_store_url(store, config)
     if sql is not None:
         _print_sql(url, sql, output)
     else:
