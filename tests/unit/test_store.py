@@ -274,3 +274,22 @@ def test_per_record_statements_use_an_index_not_a_table_scan(store: Store, state
     details = " ".join(str(r[-1]) for r in plan)
     assert "USING" in details and "INDEX" in details, details
     assert not any(str(r[-1]).startswith("SCAN") for r in plan), details
+
+
+def test_pending_work_can_be_read_incrementally(store: Store) -> None:
+    """A child reader takes only entries newer than its last read, re-enqueues included."""
+
+    def enqueue(*records: RecordWrite) -> None:
+        store.apply(
+            PageWrite(table="contacts", records=list(records), enqueue_children=("kids",)), 1
+        )
+
+    enqueue(contact("a", 1), contact("b", 1))
+    first = store.pending_after("kids", 0)
+    assert [(p, u) for p, u, _ in first] == [("a", 1), ("b", 1)]
+    last = first[-1][2]
+    assert store.pending_after("kids", last) == []
+    enqueue(contact("a", 2))  # a moves again: it comes back, after b
+    again = store.pending_after("kids", last)
+    assert [(p, u) for p, u, _ in again] == [("a", 2)]
+    assert again[0][2] > last

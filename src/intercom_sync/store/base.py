@@ -195,6 +195,13 @@ class Store(ABC):
     def pending_children(self, stream: str, limit: int | None = None) -> list[tuple[str, int]]:
         """Parents whose child stream still has to be fetched: (parent id, parent updated_at)."""
 
+    @abstractmethod
+    def pending_after(
+        self, stream: str, after_seq: int, limit: int | None = None
+    ) -> list[tuple[str, int, int]]:
+        """Queue entries enqueued after `after_seq`, oldest first: (parent id, parent
+        updated_at, seq). Lets a reader take only what is new since its last read."""
+
     # -- runs ----------------------------------------------------------------------------
     @abstractmethod
     def start_run(self, run: RunRecord) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -44,6 +45,7 @@ class DbApiStore(Store):
         self.dialect = self.dialect_def.name
         self._conn: Any = self._connect()
         self._statements: dict[str, str] = {}
+        self._seq = 0
 
     # -- backend hooks ---------------------------------------------------------------------
     @abstractmethod
@@ -155,7 +157,7 @@ class DbApiStore(Store):
         if not write.enqueue_children or not moved:
             return
         moved_set = set(moved)
-        cols = ("stream", "parent_id", "parent_updated_at", "enqueued_at")
+        cols = ("stream", "parent_id", "parent_updated_at", "enqueued_at", "seq")
         stmt = self._stmt(
             "enqueue",
             lambda: sql.upsert(
@@ -163,12 +165,18 @@ class DbApiStore(Store):
             ),
         )
         rows = [
-            (child, rec.key[0], rec.updated_at, now)
+            (child, rec.key[0], rec.updated_at, now, self._next_seq())
             for rec in fresh
             if rec.key in moved_set
             for child in write.enqueue_children
         ]
         cur.executemany(stmt, rows)
+
+    def _next_seq(self) -> int:
+        """Microseconds since the epoch, strictly increasing within this process: ordered
+        across processes sharing the store as far as their clocks agree."""
+        self._seq = max(self._seq + 1, time.time_ns() // 1_000)
+        return self._seq
 
     def _close_scope(self, cur: Any, t: RawTable, write: PageWrite, now: int) -> None:
         """Mark rows of the scope that this complete listing no longer contains."""
@@ -416,13 +424,19 @@ class DbApiStore(Store):
         return out
 
     def pending_children(self, stream: str, limit: int | None = None) -> list[tuple[str, int]]:
+        return [(p, u) for p, u, _ in self.pending_after(stream, 0, limit)]
+
+    def pending_after(
+        self, stream: str, after_seq: int, limit: int | None = None
+    ) -> list[tuple[str, int, int]]:
         sql_text = (
-            "SELECT parent_id, parent_updated_at FROM _pending_children WHERE stream = ? "
-            "ORDER BY enqueued_at, parent_id"
+            "SELECT parent_id, parent_updated_at, seq FROM _pending_children "
+            "WHERE stream = ? AND seq > ? ORDER BY seq"
         )
         if limit is not None:
             sql_text += f" LIMIT {int(limit)}"
-        return [(str(p), int(u or 0)) for p, u in self.query(sql_text, (stream,))]
+        rows = self.query(sql_text, (stream, after_seq))
+        return [(str(p), int(u or 0), int(q or 0)) for p, u, q in rows]
 
     # -- runs ------------------------------------------------------------------------------
     def start_run(self, run: RunRecord) -> list[str]:

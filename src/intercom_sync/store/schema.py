@@ -457,8 +457,11 @@ INTERNAL_TABLES: dict[str, Table] = {
                 ("parent_id", "text"),
                 ("parent_updated_at", "int"),
                 ("enqueued_at", "int"),
+                # Grows with every (re-)enqueue, so a reader can take only what is new.
+                ("seq", "int"),
             ),
             ("stream", "parent_id"),
+            (("stream", "seq"),),
         ),
         Table(
             "_locks",

@@ -58,15 +58,17 @@ async def _feed(
     assert spec.parent is not None
     parent_done = ctx.finished_event(spec.parent)
     work = ctx.work_event(spec.name)
+    last_seq = 0
     while True:
         work.clear()
         finished_before_read = parent_done.is_set()
-        pending = await ctx.store.call(ctx.store.store.pending_children, spec.name)
-        fresh = [item for item in pending if item not in seen]
-        for item in fresh:
-            seen.add(item)
-            await queue.put(item)
-        if fresh:
+        batch = await ctx.store.call(ctx.store.store.pending_after, spec.name, last_seq, _BATCH)
+        for parent_id, version, seq in batch:
+            last_seq = max(last_seq, seq)
+            if (parent_id, version) not in seen:
+                seen.add((parent_id, version))
+                await queue.put((parent_id, version))
+        if batch:
             continue
         if finished_before_read:
             return
