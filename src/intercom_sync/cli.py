@@ -16,6 +16,7 @@ from intercom_sync import __version__
 from intercom_sync.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_PARTIAL,
     EXIT_USAGE,
     fail,
     load,
@@ -164,21 +165,32 @@ def check(
         str | None, typer.Option("--base-url", help="API base URL (overrides region).")
     ] = None,
 ) -> None:
-    """Verify the token and report, per stream, whether it is readable."""
-    from intercom_sync.client.errors import AuthenticationError, IntercomError
+    """Verify the token and report, per stream, whether it is readable.
+
+    Exit 0 when a sync could read every stream it needs (tickets are optional: without
+    their permission a sync skips them with a warning), 3 when a required stream is not
+    readable, 2 when the token is rejected or the configuration is bad.
+    """
+    from intercom_sync.client.errors import AuthenticationError, IntercomError, UnreachableError
     from intercom_sync.commands.check_cmd import check as run_check
     from intercom_sync.config import ConfigError
-    from intercom_sync.engine.sync import _token_message
+    from intercom_sync.engine.messages import (
+        first_request_message,
+        token_message,
+        unreachable_message,
+    )
 
     settings = load(config, {"base_url": base_url})
     try:
         report = asyncio.run(run_check(settings))
     except ConfigError as error:
         fail(str(error), EXIT_USAGE)
-    except AuthenticationError as error:
-        fail(_token_message(error), EXIT_USAGE)
+    except AuthenticationError:
+        fail(token_message(), EXIT_USAGE)
+    except UnreachableError as error:
+        fail(unreachable_message(error, settings.api_host()), EXIT_FAILED)
     except IntercomError as error:
-        fail(str(error), EXIT_FAILED)
+        fail(first_request_message(error, settings.api_host()), EXIT_FAILED)
     console.print(
         f"Token accepted: admin {escape(report.admin)}, workspace {escape(report.workspace)}"
     )
@@ -189,7 +201,7 @@ def check(
         mark = "[green]yes[/]" if s.readable else "[red]no[/]"
         table.add_row(s.stream, mark, s.permission, escape(s.detail))
     console.print(table)
-    raise typer.Exit(EXIT_OK if report.all_readable else 3)
+    raise typer.Exit(EXIT_OK if report.all_readable else EXIT_PARTIAL)
 
 
 @app.command()

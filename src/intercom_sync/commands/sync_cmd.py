@@ -57,6 +57,11 @@ def print_outcome(console: Console, outcome: SyncOutcome) -> None:
     if outcome.interrupted_runs:
         runs = ", ".join(outcome.interrupted_runs)
         console.print(f"[dim]earlier runs that were interrupted and resumed: {runs}[/]")
+    if outcome.status == "failed":
+        console.print(
+            "[red]The sync failed: no stream finished (see above). Fix the cause and run "
+            "`intercom-sync sync` again — it resumes from what was committed.[/]"
+        )
     if outcome.status == "partial":
         console.print(
             "[yellow]Some streams failed; the others finished. Fix the cause and run "

@@ -29,6 +29,11 @@ from intercom_sync.engine.context import (
     StreamResult,
     SyncContext,
 )
+from intercom_sync.engine.messages import (
+    first_request_message,
+    token_message,
+    unreachable_message,
+)
 from intercom_sync.engine.runners.activity_logs import run_activity_logs
 from intercom_sync.engine.runners.children import run_children
 from intercom_sync.engine.runners.companies import ScrollAbandoned, run_companies
@@ -133,10 +138,10 @@ async def sync(
         await _run_all(ctx, specs)
         outcome = _outcome(ctx, started, interrupted)
         final_status = outcome.status
-    except AuthenticationError as error:
-        raise FatalSyncError(_token_message(error), EXIT_USAGE) from None
+    except AuthenticationError:
+        raise FatalSyncError(token_message(), EXIT_USAGE) from None
     except UnreachableError as error:
-        raise FatalSyncError(str(error), EXIT_FAILED) from None
+        raise FatalSyncError(unreachable_message(error, settings.api_host()), EXIT_FAILED) from None
     except (KeyboardInterrupt, asyncio.CancelledError):
         final_status = "interrupted"
         raise
@@ -163,11 +168,17 @@ async def _run_all(ctx: SyncContext, specs: list[StreamSpec]) -> None:
 
 async def _preflight(ctx: SyncContext) -> None:
     """`GET /me` proves the token before any stream starts, and tells the workspace's time
-    zone (contact search compares dates by its calendar days)."""
+    zone (contact search compares dates by its calendar days). When it fails for good,
+    no stream starts: every one of them would fail the same way."""
     try:
         me = await ctx.client.get("/me")
     except PermissionDeniedError:
         return
+    except (AuthenticationError, UnreachableError):
+        raise
+    except IntercomError as error:
+        message = first_request_message(error, ctx.client.options.base_url)
+        raise FatalSyncError(message, EXIT_FAILED) from None
     app = me.data.get("app")
     if isinstance(app, dict) and isinstance(app.get("timezone"), str):
         ctx.workspace_timezone = app["timezone"]
@@ -260,12 +271,4 @@ def _record_finish(store: Store, ctx: SyncContext, status: str, clock: Clock) ->
         requests=ctx.client.stats.requests,
         rate_limited=ctx.client.stats.rate_limited,
         errors=errors,
-    )
-
-
-def _token_message(error: AuthenticationError) -> str:
-    return (
-        "Intercom rejected the access token (HTTP 401). Check that INTERCOM_ACCESS_TOKEN (or "
-        "the variable named by intercom.access_token) holds a current token for this "
-        "workspace and region; create one in Developer Hub → your app → Authentication."
     )
