@@ -125,8 +125,7 @@ def test_store_url_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "with-dashboards.toml"
     config.write_text(
-        '[store]\nurl = "sqlite:///from-file.db"\n'
-        '[dashboards.mine.widgets.open]\nkind = "stat"\n'
+        '[store]\nurl = "sqlite:///from-file.db"\n[dashboards.mine.widgets.open]\nkind = "stat"\n'
     )
     assert web_cli.resolve_store_url(None, None) == "sqlite:///intercom.db"
     assert web_cli.resolve_store_url(None, str(config)) == "sqlite:///from-file.db"

@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol
 from intercom_sync.client.http import ApiResponse, IntercomClient
 from intercom_sync.client.pagination import Request
 from intercom_sync.clock import Clock
+from intercom_sync.engine.locks import renew_if_due
 from intercom_sync.store.base import ApplyResult, PageWrite
 from intercom_sync.store.writer import AsyncStore
 
@@ -85,6 +86,8 @@ class RunOptions:
     # Companies: how long to wait for another sync's scroll, and how often to restart ours.
     scroll_wait_seconds: float = 600.0
     scroll_restarts: int = 5
+    # How long a stream waits for another sync into the same store to finish it.
+    lock_wait_seconds: float = 3_600.0
     child_workers: int = 64
 
 
@@ -103,6 +106,8 @@ class SyncContext:
     finished: dict[str, asyncio.Event] = field(default_factory=dict)
     # Set after a parent page commits work for a child stream (keyed by the child).
     work: dict[str, asyncio.Event] = field(default_factory=dict)
+    # When each held stream lock was last renewed (see engine.locks).
+    leases: dict[str, float] = field(default_factory=dict)
 
     def server_now(self) -> float:
         """The service's clock (from `Date` headers) when known: immune to local skew."""
@@ -136,8 +141,9 @@ class SyncContext:
     def work_event(self, child: str) -> asyncio.Event:
         return self.work.setdefault(child, asyncio.Event())
 
-    def page_done(self, stream: str, records: int) -> None:
+    async def page_done(self, stream: str, records: int) -> None:
         result = self.result(stream)
         result.pages += 1
         result.records += records
         self.progress.stream_progress(result)
+        await renew_if_due(self, stream)

@@ -29,6 +29,7 @@ from intercom_sync.engine.context import (
     StreamResult,
     SyncContext,
 )
+from intercom_sync.engine.locks import StreamBusy, stream_lock
 from intercom_sync.engine.messages import (
     first_request_message,
     token_message,
@@ -214,14 +215,15 @@ async def _run_stream(ctx: SyncContext, spec: StreamSpec) -> None:
     result.status = "running"
     ctx.progress.stream_started(spec.name)
     try:
-        await _runner(spec)(ctx, spec)
+        async with stream_lock(ctx, spec.name):
+            await _runner(spec)(ctx, spec)
         result.status = "succeeded"
     except AuthenticationError:
         result.status = "failed"
         raise
     except PermissionDeniedError as error:
         _permission_denied(result, spec, error)
-    except (IntercomError, ScrollAbandoned, PaginationError) as error:
+    except (IntercomError, ScrollAbandoned, PaginationError, StreamBusy) as error:
         result.status, result.error = "failed", str(error)
     except Exception as error:  # a bug must not take the other streams down with it
         logger.exception("stream %s crashed", spec.name)

@@ -155,15 +155,15 @@ class Store(ABC):
         pass_id: str,
         now: int,
         *,
-        scope: dict[str, Any] | None = None,
         updated_since: int | None = None,
         state: dict[str, dict[str, Any]] | None = None,
         entity_type: str | None = None,
         connector: str = "intercom",
+        cascade: tuple[str, ...] = (),
     ) -> int:
-        """End a full pass: rows of `table` (within `scope`) not seen in `pass_id` get
-        `deleted_at = now`, and so do their entities (`entity_type`); checkpoints in
-        `state` are stored in the same transaction."""
+        """End a full pass: rows of `table` not seen in `pass_id` get `deleted_at = now`,
+        and so do their entities (`entity_type`) and the rows of the `cascade` child tables
+        that belong to them; checkpoints in `state` are stored in the same transaction."""
 
     @abstractmethod
     def save_state(self, states: dict[str, dict[str, Any]], now: int) -> None: ...

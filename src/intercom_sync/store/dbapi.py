@@ -341,18 +341,15 @@ class DbApiStore(Store):
         pass_id: str,
         now: int,
         *,
-        scope: dict[str, Any] | None = None,
         updated_since: int | None = None,
         state: dict[str, dict[str, Any]] | None = None,
         entity_type: str | None = None,
         connector: str = "intercom",
+        cascade: tuple[str, ...] = (),
     ) -> int:
         t = RAW_TABLES[table]
         conds = ["deleted_at IS NULL", "(seen_pass IS NULL OR seen_pass <> ?)"]
         params: list[Any] = [pass_id]
-        for col, val in (scope or {}).items():
-            conds.append(f"{col} = ?")
-            params.append(val)
         if updated_since is not None and t.has_updated_at:
             conds.append("(updated_at IS NULL OR updated_at >= ?)")
             params.append(updated_since)
@@ -372,8 +369,21 @@ class DbApiStore(Store):
                 d.translate(f"UPDATE {t.name} SET deleted_at = ? WHERE {where}"), (now, *params)
             )
             marked = int(cur.rowcount or 0)
+            for child in cascade:
+                self._mark_orphans(cur, RAW_TABLES[child], t, now)
             self._write_state(cur, state or {}, now)
         return marked
+
+    def _mark_orphans(self, cur: Any, child: RawTable, parent: RawTable, now: int) -> None:
+        """Rows of a child table whose parent is marked deleted are deleted too."""
+        column = child.parent_key[0]
+        cur.execute(
+            self.dialect_def.translate(
+                f"UPDATE {child.name} SET deleted_at = ? WHERE deleted_at IS NULL AND {column} "
+                f"IN (SELECT id FROM {parent.name} WHERE deleted_at IS NOT NULL)"
+            ),
+            (now,),
+        )
 
     # -- reads -----------------------------------------------------------------------------
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -179,6 +179,12 @@ STREAM_NAMES: tuple[str, ...] = tuple(STREAMS)
 TABLE_STREAMS: tuple[str, ...] = tuple(s.name for s in CATALOG if s.has_table)
 
 
+def deletable_children(spec: StreamSpec) -> tuple[str, ...]:
+    """Child tables whose rows go when their parent is marked deleted (not parts: their
+    history is kept)."""
+    return tuple(c for c in spec.children if STREAMS[c].has_table and not STREAMS[c].append_only)
+
+
 def select_streams(names: tuple[str, ...] | list[str]) -> list[StreamSpec]:
     """The chosen streams in catalog order; a child brings its parent along.
 

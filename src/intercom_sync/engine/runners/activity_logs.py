@@ -47,4 +47,4 @@ async def _read_slice(
         if request is None:
             write.state[spec.name] = {**done_state, "completed_at": ctx.now()}
         await ctx.apply(write)
-        ctx.page_done(spec.name, len(records))
+        await ctx.page_done(spec.name, len(records))

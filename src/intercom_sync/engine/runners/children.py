@@ -102,4 +102,4 @@ async def _worker(
             write = PageWrite()
         write.dequeue_children.append((spec.name, parent_id, version))
         await ctx.apply(write)
-        ctx.page_done(spec.name, len(write.records))
+        await ctx.page_done(spec.name, len(write.records))

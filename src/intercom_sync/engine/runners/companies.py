@@ -1,8 +1,8 @@
 """Companies through the scroll API (DESIGN §5).
 
 Intercom allows ONE open company scroll per workspace; it expires after a minute idle.
-So: a lock in the store keeps syncs sharing the store from scrolling at once; a
-`scroll_exists` answer (another app or process scrolling) waits and retries; an expired
+So: the stream's lock in the store (`engine.locks`) keeps syncs sharing the store from
+scrolling at once; a `scroll_exists` answer (another app or process) waits and retries; an expired
 scroll (404) or a scroll that keeps failing is restarted from the top, de-duplicated by
 the upsert — never silently stopped early. The scroll has no server-side filter, so the
 incremental mode filters on `updated_at` here and writes only what changed.
@@ -10,8 +10,6 @@ incremental mode filters on `updated_at` here and writes only what changed.
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,13 +21,10 @@ from intercom_sync.client.errors import (
 from intercom_sync.client.pagination import Request, ScrollPaginator
 from intercom_sync.engine.bounds import lower_bound, signpost
 from intercom_sync.engine.context import SyncContext
-from intercom_sync.processes import process_alive
 from intercom_sync.store.base import PageWrite
-from intercom_sync.streams.catalog import StreamSpec
+from intercom_sync.streams.catalog import StreamSpec, deletable_children
 from intercom_sync.streams.transform import page_writes
 
-LOCK_NAME = "companies_scroll"
-_LOCK_TTL = 120.0  # renewed on every page; a dead holder frees it after this long
 _POLL = 5.0
 
 
@@ -55,54 +50,15 @@ async def run_companies(ctx: SyncContext, spec: StreamSpec) -> None:
     )
     scan = _Scan(pass_id=ctx.run_id, full=full, lower=None if full else lower)
     ctx.result(spec.name).detail["mode"] = "full" if full else "incremental"
-    owner = lock_owner(ctx.run_id)
-    await _acquire_lock(ctx, spec, owner)
-    try:
-        mark = signpost(ctx.server_now(), ctx.options.search_lag)
-        await _scroll_with_restarts(ctx, spec, scan, owner)
-    finally:
-        await ctx.store.call(ctx.store.store.release_lock, LOCK_NAME, owner)
+    mark = signpost(ctx.server_now(), ctx.options.search_lag)
+    await _scroll_with_restarts(ctx, spec, scan)
     await _complete(ctx, spec, scan, state, mark)
 
 
-def lock_owner(run_id: str) -> str:
-    """`pid@host/run`: enough for another process on this host to tell a dead holder."""
-    return f"{os.getpid()}@{socket.gethostname()}/{run_id}"
-
-
-def holder_is_dead(owner: str) -> bool:
-    """A holder on this host whose process is gone (killed mid-scroll) holds nothing."""
-    pid, _, rest = owner.partition("@")
-    host = rest.partition("/")[0]
-    return pid.isdigit() and host == socket.gethostname() and not process_alive(int(pid))
-
-
-async def _acquire_lock(ctx: SyncContext, spec: StreamSpec, owner: str) -> None:
-    waited = 0.0
-    announced = False
-    store = ctx.store.store
-    while not await ctx.store.call(store.try_lock, LOCK_NAME, owner, _LOCK_TTL, ctx.clock.now()):
-        holder = await ctx.store.call(store.lock_holder, LOCK_NAME)
-        if holder is not None and holder_is_dead(holder):
-            await ctx.store.call(store.release_lock, LOCK_NAME, holder)
-            continue
-        if waited >= ctx.options.scroll_wait_seconds:
-            raise ScrollAbandoned(
-                f"another sync sharing this store held the company scroll for {waited:.0f}s"
-            )
-        if not announced:
-            ctx.progress.note("companies: waiting for another sync's company scroll to finish")
-            announced = True
-        await ctx.clock.sleep(_POLL)
-        waited += _POLL
-
-
-async def _scroll_with_restarts(
-    ctx: SyncContext, spec: StreamSpec, scan: _Scan, owner: str
-) -> None:
+async def _scroll_with_restarts(ctx: SyncContext, spec: StreamSpec, scan: _Scan) -> None:
     while True:
         try:
-            await _scroll_once(ctx, spec, scan, owner)
+            await _scroll_once(ctx, spec, scan)
             return
         except (NotFoundError, TransientError) as error:
             scan.restarts += 1
@@ -115,14 +71,13 @@ async def _scroll_with_restarts(
             ctx.progress.note(f"companies: the scroll {why}; restarting it from the top")
 
 
-async def _scroll_once(ctx: SyncContext, spec: StreamSpec, scan: _Scan, owner: str) -> None:
+async def _scroll_once(ctx: SyncContext, spec: StreamSpec, scan: _Scan) -> None:
     request: Request | None = Request.get(spec.endpoint)
     paginator = ScrollPaginator(spec.records_key)
     while request is not None:
         response = await _send_waiting_for_scroll(ctx, spec, request)
         records = [r for r in response.data.get(spec.records_key) or [] if isinstance(r, dict)]
         await _write_page(ctx, spec, scan, records)
-        await ctx.store.call(ctx.store.store.try_lock, LOCK_NAME, owner, _LOCK_TTL, ctx.clock.now())
         request = paginator.next_request(request, response.data)
 
 
@@ -161,7 +116,7 @@ async def _write_page(
         enqueue_children=children,
     )
     await ctx.apply(write)
-    ctx.page_done(spec.name, len(fresh))
+    await ctx.page_done(spec.name, len(fresh))
 
 
 async def _complete(
@@ -180,6 +135,7 @@ async def _complete(
             state={spec.name: new_state},
             entity_type=spec.entity_type,
             connector=ctx.options.connector,
+            cascade=deletable_children(spec),
         )
     else:
         await ctx.store.call(ctx.store.store.save_state, {spec.name: new_state}, now)

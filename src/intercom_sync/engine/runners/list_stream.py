@@ -28,7 +28,7 @@ async def run_list(ctx: SyncContext, spec: StreamSpec) -> None:
             spec.name, records, parent_id=parent_id, connector=ctx.options.connector
         )
         await ctx.apply(PageWrite(table=spec.name, records=writes, seen_pass=pass_id))
-        ctx.page_done(spec.name, len(records))
+        await ctx.page_done(spec.name, len(records))
         request = paginator.next_request(request, response.data)
     state = {"completed_at": ctx.now(), "records": result.records}
     result.deleted = await ctx.store.call(

@@ -13,7 +13,7 @@ from intercom_sync.client.pagination import Request, SearchCursorPaginator
 from intercom_sync.engine.bounds import SearchPass, plan_search_pass, query_bound, search_body
 from intercom_sync.engine.context import SyncContext
 from intercom_sync.store.base import PageWrite, RecordWrite, Shapes
-from intercom_sync.streams.catalog import StreamSpec
+from intercom_sync.streams.catalog import StreamSpec, deletable_children
 from intercom_sync.streams.transform import conversation_shapes, page_writes
 
 
@@ -56,7 +56,7 @@ async def _read_pass(
             current = SearchPass(current.pass_id, current.full, current.lower, current.signpost)
         current = current.advanced(page_max)
         await ctx.apply(await _page_write(ctx, spec, kept, current, base))
-        ctx.page_done(spec.name, len(kept))
+        await ctx.page_done(spec.name, len(kept))
         request = paginator.next_request(request, response.data)
     return current
 
@@ -113,6 +113,7 @@ async def _complete_pass(
             state={spec.name: state},
             entity_type=spec.entity_type,
             connector=ctx.options.connector,
+            cascade=deletable_children(spec),
         )
     else:
         await ctx.store.call(ctx.store.store.save_state, {spec.name: state}, now)

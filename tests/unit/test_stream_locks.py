@@ -1,4 +1,4 @@
-"""The companies scroll lock: a holder killed mid-scroll must not block the next sync."""
+"""Stream locks: a holder killed mid-stream must not block the next sync."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from intercom_sync.engine.runners.companies import holder_is_dead, lock_owner
+from intercom_sync.engine.locks import holder_is_dead, lock_owner
 
 
 def dead_pid() -> int:
