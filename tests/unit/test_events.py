@@ -246,3 +246,44 @@ def test_unreadable_parts_fall_back_to_statistics_for_events_and_metrics() -> No
     shapes = conversation_shapes(conversation(), ["not a part"], connector="i")  # type: ignore[list-item]
     assert shapes.events == statistics_events(conversation(), connector="i")
     assert {orjson.loads(m[6])["source"] for m in shapes.metrics} == {"statistics"}
+
+
+# -- state replayed from parts --------------------------------------------------------------
+def _part(pid: str, part_type: str, at: int, author: str = "admin") -> dict[str, Any]:
+    return {
+        "type": "conversation_part",
+        "id": pid,
+        "part_type": part_type,
+        "body": "<p>hi</p>" if part_type == "comment" else None,
+        "created_at": at,
+        "updated_at": at,
+        "notified_at": at,
+        "author": {"type": author, "id": "7", "name": "x", "email": "x@example.com"},
+        "redacted": False,
+    }
+
+
+def test_waking_a_conversation_is_a_state_change_too() -> None:
+    """A timer unsnooze, and a contact's reply to a closed or snoozed conversation, put
+    it back in the open queue; an unsnooze of a conversation that is not snoozed does not."""
+    history = [
+        _part("1", "comment", T0 + 10, "user"),
+        _part("2", "timer_unsnooze", T0 + 15),  # not snoozed: no state change
+        _part("3", "snoozed", T0 + 20),
+        _part("4", "timer_unsnooze", T0 + 30),
+        _part("5", "close", T0 + 40),
+        _part("6", "comment", T0 + 50, "lead"),  # reopens without an `open` part
+        _part("7", "snoozed", T0 + 60),
+        _part("8", "comment", T0 + 70, "user"),  # wakes the snoozed conversation
+        _part("9", "comment", T0 + 80, "user"),  # already open: nothing
+    ]
+    rows = parts_events(conversation(), history, connector="intercom")
+    states = [(e, t) for e, _, t in summary(rows) if t not in ("created", "first_contact_reply")]
+    assert states == [
+        ("1295:snoozed:3", "snoozed"),
+        ("1295:unsnoozed:4", "unsnoozed"),
+        ("1295:closed:5", "closed"),
+        ("1295:reopened:6", "reopened"),
+        ("1295:snoozed:7", "snoozed"),
+        ("1295:unsnoozed:8", "unsnoozed"),
+    ]

@@ -112,8 +112,15 @@ def part_views(parts: Iterable[Record]) -> list[PartView]:
     return sorted(map(_view, unique.values()), key=_part_order)
 
 
-# part_type → transition, for the parts that change state by themselves
-_STATE_PARTS = {"close": "closed", "open": "reopened", "snoozed": "snoozed"}
+# part_type → (transition, state after), for the parts that change state by themselves
+_STATE_PARTS = {
+    "close": ("closed", "closed"),
+    "open": ("reopened", "open"),
+    "snoozed": ("snoozed", "snoozed"),
+    "timer_unsnooze": ("unsnoozed", "open"),
+}
+# A contact's reply wakes a closed or snoozed conversation without a part of its own.
+_WOKEN_BY_REPLY = {"closed": "reopened", "snoozed": "unsnoozed"}
 TRANSITIONS = (
     "created",
     "assigned",
@@ -122,6 +129,7 @@ TRANSITIONS = (
     "closed",
     "reopened",
     "snoozed",
+    "unsnoozed",
 )
 # The JSON members of an event that adds nothing but its transition, serialised once.
 _TRANSITION_ONLY = {t: json_text({"transition": t})[1:] for t in TRANSITIONS}
@@ -228,6 +236,7 @@ def events_from_views(conversation: Record, views: list[PartView], *, connector:
     events = _EventList(conversation, connector, "parts")
     _created_event(events, conversation)
     seen_contact_reply = seen_admin_reply = False
+    state = "open"
     for view in views:
         if view.created_at is None:
             continue
@@ -242,7 +251,13 @@ def events_from_views(conversation: Record, views: list[PartView], *, connector:
             transitions.append("first_admin_reply")
         state_change = _STATE_PARTS.get(view.part_type)
         if state_change is not None:
-            transitions.append(state_change)
+            transition, after = state_change
+            if transition != "unsnoozed" or state == "snoozed":
+                transitions.append(transition)
+                state = after
+        elif view.is_contact_comment and state in _WOKEN_BY_REPLY:
+            transitions.append(_WOKEN_BY_REPLY[state])
+            state = "open"
         for transition in transitions:
             _add_part_event(events, view, transition)
     return events.rows()
