@@ -29,40 +29,51 @@ NOW = SPEC.now_ms
 
 
 def test_a_new_conversation_waits_until_assigned() -> None:
-    events = [(100, "created", None, "parts"), (250, "assigned", "a1", "parts")]
+    events = [(100, "created", None, None, "parts"), (250, "assigned", "a1", "admin", "parts")]
     assert in_queue_spans(events) == [(100, 250)]
 
 
 def test_closing_leaves_the_queue_and_reopening_an_unassigned_one_returns_it() -> None:
     events = [
-        (100, "created", None, "parts"),
-        (150, "first_contact_reply", None, "parts"),  # no effect on the queue
-        (200, "closed", None, "parts"),
-        (300, "reopened", None, "parts"),
-        (400, "snoozed", None, "parts"),
+        (100, "created", None, None, "parts"),
+        (150, "first_contact_reply", None, None, "parts"),  # no effect on the queue
+        (200, "closed", None, None, "parts"),
+        (300, "reopened", None, None, "parts"),
+        (400, "snoozed", None, None, "parts"),
+        (450, "unsnoozed", None, None, "parts"),
     ]
-    assert in_queue_spans(events) == [(100, 200), (300, 400)]
+    assert in_queue_spans(events) == [(100, 200), (300, 400), (450, None)]
 
 
 def test_reopening_an_assigned_conversation_keeps_it_out_of_the_unassigned_queue() -> None:
     events = [
-        (100, "created", None, "parts"),
-        (110, "assigned", "t1", "parts"),
-        (200, "closed", None, "parts"),
-        (300, "reopened", None, "parts"),
+        (100, "created", None, None, "parts"),
+        (110, "assigned", "t1", "team", "parts"),
+        (200, "closed", None, None, "parts"),
+        (300, "reopened", None, None, "parts"),
     ]
     assert in_queue_spans(events) == [(100, 110)]
 
 
 def test_assigning_to_nobody_puts_it_back_and_statistics_assignments_count() -> None:
     events = [
-        (100, "created", None, "parts"),
-        (110, "assigned", "a1", "parts"),
-        (200, "assigned", None, "parts"),  # assigned to nobody
-        (260, "assigned", None, "statistics"),  # from statistics: an assignment happened
+        (100, "created", None, None, "parts"),
+        (110, "assigned", "a1", "admin", "parts"),
+        (200, "assigned", None, "nobody_admin", "parts"),  # assigned to nobody
+        (260, "assigned", None, None, "statistics"),  # from statistics: an assignment happened
     ]
     assert in_queue_spans(events) == [(100, 110), (200, 260)]
-    assert in_queue_spans([(5, "created", None, "parts")]) == [(5, None)]
+    assert in_queue_spans([(5, "created", None, None, "parts")]) == [(5, None)]
+
+
+def test_unassigning_the_admin_leaves_the_team_so_it_stays_out_of_the_queue() -> None:
+    events = [
+        (100, "created", None, None, "parts"),
+        (110, "assigned", "t1", "team", "parts"),
+        (120, "assigned", "a1", "admin", "parts"),
+        (200, "assigned", None, "nobody_admin", "parts"),
+    ]
+    assert in_queue_spans(events) == [(100, 110)]
 
 
 def test_points_count_the_state_after_events_strictly_before_them() -> None:

@@ -47,29 +47,36 @@ def queue_points(bucket: Bucket, start_ms: int, now_ms: int) -> tuple[list[int],
     return starts, [min(next_bucket(b, bucket), now_ms) for b in starts]
 
 
-def in_queue_spans(events: Iterable[tuple[int, str, Any, Any]]) -> list[tuple[int, int | None]]:
-    """Spans [enter, leave) in which one conversation was open and unassigned.
+Event = tuple[int, str, Any, Any, Any]  # (at ms, transition, assignedToId, assignedToType, source)
 
-    `events` are (occurred_at ms, transition, assignedToId, source) in time order. A
-    conversation is created open and unassigned; `assigned` assigns it unless the part
-    assigned it to nobody; `closed`/`snoozed` take it out of the open queue and
-    `reopened` puts it back (keeping its assignee).
+
+def in_queue_spans(events: Iterable[Event]) -> list[tuple[int, int | None]]:
+    """Spans [enter, leave) in which one conversation was open and unassigned (no admin,
+    no team — as `_waiting_now` reads the current state).
+
+    `events` are (occurred_at ms, transition, assignedToId, assignedToType, source) in time
+    order. A conversation is created open and unassigned; a part assigning a team or an
+    admin sets that assignee, one assigning nobody clears the admin (the team stays);
+    an assignment known only from statistics assigns it; `closed`/`snoozed` take it out of
+    the open queue and `reopened`/`unsnoozed` put it back (keeping its assignees).
     """
     spans: list[tuple[int, int | None]] = []
-    is_open = assigned = False
+    is_open = False
+    admin: Any = None
+    team: Any = None
     entered: int | None = None
-    for at, transition, assigned_to, source in events:
+    for at, transition, assigned_to, assigned_type, source in events:
         if transition == "created":
-            is_open, assigned = True, False
+            is_open, admin, team = True, None, None
         elif transition in _OPENS:
             is_open = True
         elif transition in _LEAVES_OPEN:
             is_open = False
         elif transition == "assigned":
-            assigned = not (source == "parts" and assigned_to in _NOBODY)
+            admin, team = _assignees(admin, team, assigned_to, assigned_type, source)
         else:
             continue
-        waiting = is_open and not assigned
+        waiting = is_open and admin is None and team is None
         if waiting and entered is None:
             entered = at
         elif not waiting and entered is not None:
@@ -78,6 +85,16 @@ def in_queue_spans(events: Iterable[tuple[int, str, Any, Any]]) -> list[tuple[in
     if entered is not None:
         spans.append((entered, None))
     return spans
+
+
+def _assignees(admin: Any, team: Any, to: Any, to_type: Any, source: Any) -> tuple[Any, Any]:
+    if source != "parts":
+        return "assigned", team
+    if to in _NOBODY:
+        return None, team
+    if to_type == "team":
+        return admin, to
+    return to, team
 
 
 def count_at(spans: Iterable[tuple[int, int | None]], points: list[int]) -> list[int]:
@@ -161,7 +178,7 @@ _REPLAYS = _ReplayCache()
 
 def _active_histories(
     store: Any, connector: str, start_ms: int
-) -> dict[str, list[tuple[int, str, Any, Any]]]:
+) -> dict[str, list[Event]]:
     """The full, time-ordered history of every live conversation that changed since start.
 
     Histories are read by conversation id in batches, so the plan walks the events'
@@ -173,8 +190,10 @@ def _active_histories(
         [connector, STATE_CHANGE, start_ms],
     )
     ids = [str(r[0]) for r in changed]
-    values = for_store(store.dialect).json_values(("transition", "assignedToId", "source"), "ev")
-    histories: dict[str, list[tuple[int, str, Any, Any]]] = {}
+    values = for_store(store.dialect).json_values(
+        ("transition", "assignedToId", "assignedToType", "source"), "ev"
+    )
+    histories: dict[str, list[Event]] = {}
     for i in range(0, len(ids), _BATCH):
         chunk = ids[i : i + _BATCH]
         marks = ", ".join("?" * len(chunk))
@@ -186,12 +205,14 @@ def _active_histories(
         )
         for cid, conn, event_type, at, packed in rows:
             if cid in live and conn == connector and event_type == STATE_CHANGE:
-                transition, assigned_to, source = (
+                transition, assigned_to, assigned_type, source = (
                     packed if isinstance(packed, list) else orjson.loads(packed)
                 )
                 if assigned_to is not None:
                     assigned_to = str(assigned_to)
-                histories.setdefault(cid, []).append((int(at), transition, assigned_to, source))
+                histories.setdefault(cid, []).append(
+                    (int(at), transition, assigned_to, assigned_type, source)
+                )
     for events in histories.values():
         events.sort(key=_event_order)
     return histories
@@ -206,7 +227,7 @@ def _live_conversations(store: Any, connector: str, ids: list[str], marks: str) 
     return {str(r[0]) for r in rows}
 
 
-def _event_order(event: tuple[int, str, Any, Any]) -> tuple[int, int]:
+def _event_order(event: Event) -> tuple[int, int]:
     """Time order; at the same instant, creation comes first."""
     return event[0], 0 if event[1] == "created" else 1
 
