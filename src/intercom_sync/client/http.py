@@ -355,7 +355,11 @@ class IntercomClient:
                 attempt,
             )
             return
-        logger.warning(
+        # Before the first response, a refused connection is most likely a wrong host: the
+        # final error says so in one line; the retry itself is only worth a debug note.
+        first_contact = self.stats.responses == 0 and isinstance(error, TransientError)
+        logger.log(
+            logging.INFO if first_contact else logging.WARNING,
             "retrying %s %s after %s (attempt %d, waiting %.2fs)",
             method,
             path,

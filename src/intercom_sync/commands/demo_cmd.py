@@ -117,9 +117,6 @@ def serve_demo_dashboard(console: Console, store_path: Path, clock: Clock, port:
     store = open_store(f"sqlite:///{store_path}")
     try:
         dashboard = prepare_server(store, support_config(), port=port, clock=clock)
-        # Accept connections before announcing the URL: a browser or script that opens it
-        # at once then waits in the backlog instead of being refused.
-        dashboard.sock.listen()
         console.print(
             f"\n[bold]Dashboard:[/] {dashboard.url}  (JSON API: {dashboard.url}api/dashboards)"
         )

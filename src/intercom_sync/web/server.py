@@ -67,6 +67,7 @@ def prepare_server(
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen()  # accept (queue) connections from the moment the URL is known
     uv_config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     return DashboardServer(uvicorn.Server(uv_config), sock, host, sock.getsockname()[1])
 
