@@ -10,7 +10,6 @@ show as text in HTML and in plotly's labels, and keeps a screenshot.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
@@ -29,6 +28,7 @@ from intercom_sync.simulator.spec import SimulatorConfig, WorldSpec
 from intercom_sync.store import Store, open_store
 from intercom_sync.web.app import create_app
 from tests.e2e.harness import run
+from tests.tooling import missing_tool
 
 pytestmark = pytest.mark.slow
 
@@ -54,9 +54,7 @@ def _require_chromium() -> None:
         f"{CHROMIUM} not found: install Debian's browser with `apt-get install -y chromium` "
         "(.ci/run does this in CI); never `playwright install`"
     )
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing_tool(message)
 
 
 def populate_store(path: Path) -> tuple[Store, float]:

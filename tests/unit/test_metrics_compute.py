@@ -28,6 +28,7 @@ from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store import PageWrite, RecordWrite, Shapes, Store, open_store
 from intercom_sync.store.schema import RAW_TABLES
 from intercom_sync.web.readonly import run_readonly
+from tests.tooling import missing_tool
 
 NOW = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 HOUR, DAY = 3_600_000, 86_400_000
@@ -189,7 +190,10 @@ def postgres_url() -> Iterator[str]:
         return
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+        missing_tool(
+            "PostgreSQL server binaries not installed: `apt-get install -y postgresql` "
+            "(.ci/install-system-deps does this in CI)"
+        )
     as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     base = Path(tempfile.mkdtemp(prefix="metrics-pg-"))
     if as_user:
@@ -212,7 +216,7 @@ def postgres_url() -> Iterator[str]:
         )
     except (subprocess.CalledProcessError, OSError) as exc:
         shutil.rmtree(base, ignore_errors=True)
-        pytest.skip(f"cannot start a throwaway PostgreSQL: {exc}")
+        missing_tool(f"cannot start a throwaway PostgreSQL: {exc}")
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
