@@ -176,9 +176,7 @@ def _fingerprint(store: Any, connector: str, start_ms: int) -> tuple[Any, ...]:
 _REPLAYS = _ReplayCache()
 
 
-def _active_histories(
-    store: Any, connector: str, start_ms: int
-) -> dict[str, list[Event]]:
+def _active_histories(store: Any, connector: str, start_ms: int) -> dict[str, list[Event]]:
     """The full, time-ordered history of every live conversation that changed since start.
 
     Histories are read by conversation id in batches, so the plan walks the events'
