@@ -18,6 +18,8 @@ from intercom_sync.commands.common import (
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_USAGE,
+    ConfigOpt,
+    StoreOpt,
     fail,
     load,
     setup_logging,
@@ -34,17 +36,6 @@ app = typer.Typer(
 )
 console = Console(highlight=False)
 _state = {"debug": False}
-
-ConfigOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--config", "-c", help="Path to intercom-sync.toml (default: ./intercom-sync.toml)."
-    ),
-]
-StoreOpt = Annotated[
-    str | None,
-    typer.Option("--store", help="Store URL: sqlite:///path.db or postgresql://… (store.url)."),
-]
 
 
 def _version(value: bool) -> None:

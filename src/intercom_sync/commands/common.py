@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -13,6 +13,17 @@ from rich.console import Console
 from intercom_sync.config import ConfigError, Settings, load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--config", "-c", help="Path to intercom-sync.toml (default: ./intercom-sync.toml)."
+    ),
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", help="Store URL: sqlite:///path.db or postgresql://… (store.url)."),
+]
 
 err_console = Console(stderr=True, highlight=False)
 

@@ -89,6 +89,23 @@ def _json(name: str, *path: str) -> Column:
     return Column(name, "json", path or None)
 
 
+def _data_attributes(name: str) -> RawTable:
+    return RawTable(
+        name,
+        (_text("model"), _text("name")),
+        (
+            _text("full_name"),
+            _text("label"),
+            _text("data_type"),
+            _bool("custom"),
+            _bool("archived"),
+            _int("created_at"),
+        ),
+        # `model` is optional in the record; the engine knows it from the request.
+        parent_key=("model",),
+    )
+
+
 def ticket_state_category(record: dict[str, Any]) -> str | None:
     """2.11 sends `ticket_state` as a string, 2.14 as an object with a `category`."""
     state = record.get("ticket_state")
@@ -134,34 +151,8 @@ RAW_TABLES: dict[str, RawTable] = {
             _ID,
             (_text("name"), _text("person_type"), _int("created_at"), _int("count")),
         ),
-        RawTable(
-            "contact_attributes",
-            (_text("model"), _text("name")),
-            (
-                _text("full_name"),
-                _text("label"),
-                _text("data_type"),
-                _bool("custom"),
-                _bool("archived"),
-                _int("created_at"),
-            ),
-            # `model` is optional in the record; the engine knows it from the request.
-            parent_key=("model",),
-        ),
-        RawTable(
-            "company_attributes",
-            (_text("model"), _text("name")),
-            (
-                _text("full_name"),
-                _text("label"),
-                _text("data_type"),
-                _bool("custom"),
-                _bool("archived"),
-                _int("created_at"),
-            ),
-            # `model` is optional in the record; the engine knows it from the request.
-            parent_key=("model",),
-        ),
+        _data_attributes("contact_attributes"),
+        _data_attributes("company_attributes"),
         RawTable(
             "contacts",
             _ID,

@@ -28,7 +28,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from intercom_sync.clock import Clock, OffsetClock, SystemClock
-from intercom_sync.config import ConfigError, load_settings
+from intercom_sync.commands.common import EXIT_FAILED, EXIT_USAGE, ConfigOpt, StoreOpt
+from intercom_sync.config import CONFIG_FILENAME, ConfigError, load_settings
 from intercom_sync.metrics.durations import parse_duration
 from intercom_sync.metrics.indexes import apply_indexes
 from intercom_sync.metrics.model import Config, config_from_mapping
@@ -41,9 +42,7 @@ from intercom_sync.web.background import SyncFn
 from intercom_sync.web.readonly import run_readonly
 from intercom_sync.web.server import is_loopback, prepare_server, run_forever
 
-CONFIG_FILENAME = "intercom-sync.toml"
 TOKEN_ENV = "INTERCOM_SYNC_DASHBOARD_TOKEN"  # noqa: S105 - a variable name
-EXIT_FAILED, EXIT_USAGE = 1, 2
 
 # (config path or None, store URL) → an async callable running one sync.
 SyncFactory = Callable[[str | None, str], SyncFn]
@@ -51,16 +50,6 @@ _sync_factory: list[SyncFactory] = []
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
-ConfigOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--config", "-c", help="Path to intercom-sync.toml (default: ./intercom-sync.toml)."
-    ),
-]
-StoreOpt = Annotated[
-    str | None,
-    typer.Option("--store", help="Store URL: sqlite:///path.db or postgresql://… (store.url)."),
-]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(

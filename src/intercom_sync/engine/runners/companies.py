@@ -21,8 +21,9 @@ from intercom_sync.client.errors import (
 from intercom_sync.client.pagination import Request, ScrollPaginator
 from intercom_sync.engine.bounds import lower_bound, signpost
 from intercom_sync.engine.context import SyncContext
+from intercom_sync.engine.runners.passes import finish_pass, record_updated_at
 from intercom_sync.store.base import PageWrite
-from intercom_sync.streams.catalog import StreamSpec, deletable_children
+from intercom_sync.streams.catalog import StreamSpec
 from intercom_sync.streams.transform import page_writes
 
 _POLL = 5.0
@@ -103,11 +104,11 @@ async def _write_page(
 ) -> None:
     # A restarted scroll repeats what it already wrote: skip exact repeats only, so a
     # company that changed in between is still written.
-    fresh = [r for r in records if scan.seen.get(str(r.get("id"))) != _updated_at(r)]
-    scan.seen.update((str(r.get("id")), _updated_at(r)) for r in records)
+    fresh = [r for r in records if scan.seen.get(str(r.get("id"))) != record_updated_at(r)]
+    scan.seen.update((str(r.get("id")), record_updated_at(r)) for r in records)
     if scan.lower is not None:
         lower = scan.lower
-        fresh = [r for r in fresh if _updated_at(r) >= lower]
+        fresh = [r for r in fresh if record_updated_at(r) >= lower]
     children = tuple(c for c in spec.children if c in ctx.selected)
     write = PageWrite(
         table=spec.name,
@@ -122,25 +123,5 @@ async def _write_page(
 async def _complete(
     ctx: SyncContext, spec: StreamSpec, scan: _Scan, state: dict[str, Any], mark: int
 ) -> None:
-    now = ctx.now()
-    new_state = {**state, "cursor": mark, "completed_at": now, "companies_seen": len(scan.seen)}
-    result = ctx.result(spec.name)
-    if scan.full:
-        new_state["last_full_pass_at"] = now
-        result.deleted = await ctx.store.call(
-            ctx.store.store.mark_deleted,
-            spec.name,
-            scan.pass_id,
-            now,
-            state={spec.name: new_state},
-            entity_type=spec.entity_type,
-            connector=ctx.options.connector,
-            cascade=deletable_children(spec),
-        )
-    else:
-        await ctx.store.call(ctx.store.store.save_state, {spec.name: new_state}, now)
-
-
-def _updated_at(record: dict[str, Any]) -> int:
-    value = record.get("updated_at")
-    return int(value) if isinstance(value, int | float) else 0
+    new_state = {**state, "cursor": mark, "companies_seen": len(scan.seen)}
+    await finish_pass(ctx, spec, new_state, pass_id=scan.pass_id, full=scan.full)

@@ -12,8 +12,9 @@ from typing import Any
 from intercom_sync.client.pagination import Request, SearchCursorPaginator
 from intercom_sync.engine.bounds import SearchPass, plan_search_pass, query_bound, search_body
 from intercom_sync.engine.context import SyncContext
+from intercom_sync.engine.runners.passes import finish_pass, record_updated_at
 from intercom_sync.store.base import PageWrite, RecordWrite, Shapes
-from intercom_sync.streams.catalog import StreamSpec, deletable_children
+from intercom_sync.streams.catalog import StreamSpec
 from intercom_sync.streams.transform import conversation_shapes, page_writes
 
 
@@ -47,11 +48,13 @@ async def _read_pass(
     while request is not None:
         response = await ctx.send(spec.name, request)
         records = [r for r in response.data.get(spec.records_key) or [] if isinstance(r, dict)]
-        kept = [r for r in records if _updated_at(r) >= lower]  # exact, after a by-day query
+        kept = [r for r in records if record_updated_at(r) >= lower]  # exact, after a by-day query
         sorted_so_far = sorted_so_far and _ascending(kept, current.resume_from)
         # Progress is only trusted while the server really sorts ascending; otherwise a
         # crash restarts the whole pass rather than skip what came out of order.
-        page_max = max((_updated_at(r) for r in kept), default=None) if sorted_so_far else None
+        page_max = (
+            max((record_updated_at(r) for r in kept), default=None) if sorted_so_far else None
+        )
         if not sorted_so_far:
             current = SearchPass(current.pass_id, current.full, current.lower, current.signpost)
         current = current.advanced(page_max)
@@ -100,34 +103,16 @@ async def _attach_conversation_shapes(
 async def _complete_pass(
     ctx: SyncContext, spec: StreamSpec, current: SearchPass, base: dict[str, Any]
 ) -> None:
-    now = ctx.now()
-    state = {**base, "cursor": current.signpost, "pass": None, "completed_at": now}
-    if current.full:
-        state["last_full_pass_at"] = now
-        ctx.result(spec.name).deleted = await ctx.store.call(
-            ctx.store.store.mark_deleted,
-            spec.name,
-            current.pass_id,
-            now,
-            updated_since=current.lower,
-            state={spec.name: state},
-            entity_type=spec.entity_type,
-            connector=ctx.options.connector,
-            cascade=deletable_children(spec),
-        )
-    else:
-        await ctx.store.call(ctx.store.store.save_state, {spec.name: state}, now)
-
-
-def _updated_at(record: dict[str, Any]) -> int:
-    value = record.get("updated_at")
-    return int(value) if isinstance(value, int | float) else 0
+    state = {**base, "cursor": current.signpost, "pass": None}
+    await finish_pass(
+        ctx, spec, state, pass_id=current.pass_id, full=current.full, updated_since=current.lower
+    )
 
 
 def _ascending(records: list[dict[str, Any]], previous_max: int | None) -> bool:
     last = previous_max if previous_max is not None else -1
     for record in records:
-        ts = _updated_at(record)
+        ts = record_updated_at(record)
         if ts < last:
             return False
         last = ts
