@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import urllib.request
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from intercom_sync.client.errors import (
 from intercom_sync.client.governor import RateGovernor, parse_http_date
 from intercom_sync.client.pagination import Paginator, Request
 from intercom_sync.client.retry import RetryPolicy, RetryState
+from intercom_sync.client.transport import ShardedTransport
 from intercom_sync.clock import Clock, SystemClock
 from intercom_sync.config import REGION_HOSTS
 
@@ -152,6 +154,8 @@ class IntercomClient:
     def _make_http(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
         pool = MAX_WORKERS if self.options.num_workers == "auto" else self.options.num_workers
         timeout = httpx.Timeout(self.options.timeout, connect=min(10.0, self.options.timeout))
+        if transport is None and not _proxied(self._base_url):
+            transport = ShardedTransport.for_connections(pool)
         return httpx.AsyncClient(
             transport=transport,
             timeout=timeout,
@@ -403,6 +407,16 @@ class IntercomClient:
             f"refusing to follow a link to {target.scheme}://{target.hostname}: "
             f"only {self._host} receives the access token"
         )
+
+
+def _proxied(base_url: str) -> bool:
+    """Whether the environment routes `base_url` through a proxy (then httpx's own default
+    transport, which reads those settings, is kept)."""
+    parts = urlsplit(base_url)
+    proxies = urllib.request.getproxies()
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parts.hostname or "")
 
 
 def _is_scroll(url: str) -> bool:

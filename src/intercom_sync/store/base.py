@@ -148,6 +148,11 @@ class Store(ABC):
     def apply(self, write: PageWrite, now: int) -> ApplyResult:
         """Apply one page in one transaction (records, shapes, gaps, checkpoints)."""
 
+    def apply_many(self, writes: Sequence[PageWrite], now: int) -> list[ApplyResult]:
+        """Apply several page writes in order; a store may commit them together (each
+        write's effect is the same as applying it alone, and none is half applied)."""
+        return [self.apply(write, now) for write in writes]
+
     @abstractmethod
     def mark_deleted(
         self,

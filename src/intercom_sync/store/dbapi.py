@@ -124,26 +124,36 @@ class DbApiStore(Store):
 
     # -- writes ----------------------------------------------------------------------------
     def apply(self, write: PageWrite, now: int) -> ApplyResult:
-        result = ApplyResult()
         with self._tx() as cur:
-            shapes = Shapes()
-            if write.table is not None and write.records:
-                table = RAW_TABLES[write.table]
-                fresh, stale, moved = self._split_stale(cur, table, write.records)
-                self._write_raw(cur, table, fresh, write.seen_pass, now)
-                self._touch_seen(cur, table, stale, write.seen_pass)
-                result.written, result.stale, result.moved = len(fresh), len(stale), moved
-                for rec in fresh:
-                    if rec.shapes:
-                        shapes.extend(rec.shapes)
-                self._enqueue_children(cur, write, fresh, moved, now)
-            if write.table is not None and write.complete_scope is not None:
-                self._close_scope(cur, RAW_TABLES[write.table], write, now)
-            shapes.extend(write.shapes)
-            self._write_shapes(cur, shapes, now)
-            self._write_gaps(cur, write, now)
-            self._dequeue_children(cur, write.dequeue_children)
-            self._write_state(cur, write.state, now)
+            return self._apply_in(cur, write, now)
+
+    def apply_many(self, writes: Sequence[PageWrite], now: int) -> list[ApplyResult]:
+        """Several page writes, in order, in ONE transaction: a commit costs far more than
+        a small child write, so the writer thread combines the writes that queued up while
+        it was busy."""
+        with self._tx() as cur:
+            return [self._apply_in(cur, write, now) for write in writes]
+
+    def _apply_in(self, cur: Any, write: PageWrite, now: int) -> ApplyResult:
+        result = ApplyResult()
+        shapes = Shapes()
+        if write.table is not None and write.records:
+            table = RAW_TABLES[write.table]
+            fresh, stale, moved = self._split_stale(cur, table, write.records)
+            self._write_raw(cur, table, fresh, write.seen_pass, now)
+            self._touch_seen(cur, table, stale, write.seen_pass)
+            result.written, result.stale, result.moved = len(fresh), len(stale), moved
+            for rec in fresh:
+                if rec.shapes:
+                    shapes.extend(rec.shapes)
+            self._enqueue_children(cur, write, fresh, moved, now)
+        if write.table is not None and write.complete_scope is not None:
+            self._close_scope(cur, RAW_TABLES[write.table], write, now)
+        shapes.extend(write.shapes)
+        self._write_shapes(cur, shapes, now)
+        self._write_gaps(cur, write, now)
+        self._dequeue_children(cur, write.dequeue_children)
+        self._write_state(cur, write.state, now)
         return result
 
     def _enqueue_children(

@@ -1,33 +1,150 @@
 """Drive a synchronous store from async code without blocking the event loop.
 
-All store calls run, in order, on ONE dedicated thread: SQLite connections must not be
-shared between threads, and a single writer keeps page commits in the order the engine
-issued them. The event loop keeps sending requests while a page is being written.
+All store calls run, in the order they were issued, on ONE dedicated thread: SQLite
+connections must not be shared between threads, and a single writer keeps page commits in
+the order the engine issued them. The event loop keeps sending requests while a page is
+being written.
+
+Page writes that queue up while the thread is busy are applied together, in order, in one
+transaction (`Store.apply_many`). Child streams write one small page per request — tens
+of thousands per sync — and a commit costs more than such a write, so combining them keeps
+the store off the critical path. Each write still commits together with its own checkpoint
+(a combined transaction only groups more of them), and a call made after a write sees it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from intercom_sync.store.base import ApplyResult, PageWrite, Store
 
 T = TypeVar("T")
 
+# Writes combined into one transaction at most (bounds a transaction's size and the time
+# the first write of a batch waits for its answer).
+MAX_BATCH = 64
+
+
+@dataclass(slots=True)
+class _Call:
+    fn: Callable[[], Any]
+    future: asyncio.Future[Any]
+
+
+@dataclass(slots=True)
+class _Apply:
+    write: PageWrite
+    now: int
+    future: asyncio.Future[ApplyResult]
+
+
+_Item = _Call | _Apply | None  # None stops the thread
+
 
 class AsyncStore:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, max_batch: int = MAX_BATCH) -> None:
         self.store = store
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        self.max_batch = max(1, max_batch)
+        self.batches = 0  # transactions that combined more than one write
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        # A daemon: a writer left open must not keep the interpreter alive (a transaction
+        # cut short by exit is rolled back by the database; `close()` drains the queue).
+        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        self._thread.start()
+        self._closed = False
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._put(_Call(lambda: fn(*args, **kwargs), future))
+        return await future
 
     async def apply(self, write: PageWrite, now: int) -> ApplyResult:
-        return await self.call(self.store.apply, write, now)
+        future: asyncio.Future[ApplyResult] = asyncio.get_running_loop().create_future()
+        self._put(_Apply(write, now, future))
+        return await future
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        """Finish everything queued, then stop the thread (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
+        self._thread.join()
+
+    def _put(self, item: _Call | _Apply) -> None:
+        if self._closed:
+            raise RuntimeError("the store writer is closed")
+        self._queue.put(item)
+
+    # -- the writer thread -------------------------------------------------------------------
+    def _run(self) -> None:
+        held: _Item = None
+        while True:
+            item = held if held is not None else self._queue.get()
+            held = None
+            if item is None:
+                return
+            if isinstance(item, _Call):
+                _settle(item.future, item.fn)
+                continue
+            batch, held = self._gather(item)
+            self._apply_batch(batch)
+
+    def _gather(self, first: _Apply) -> tuple[list[_Apply], _Item]:
+        """`first` and the writes queued right behind it (same `now`); also returns the
+        item that ended the batch, to run next."""
+        batch = [first]
+        while len(batch) < self.max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return batch, None
+            if not isinstance(item, _Apply) or item.now != first.now:
+                return batch, item
+            batch.append(item)
+        return batch, None
+
+    def _apply_batch(self, batch: list[_Apply]) -> None:
+        if len(batch) == 1:
+            only = batch[0]
+            _settle(only.future, lambda: self.store.apply(only.write, only.now))
+            return
+        try:
+            results = self.store.apply_many([a.write for a in batch], batch[0].now)
+        except Exception:
+            # Nothing of the batch was committed: apply one by one, so only the write
+            # that fails sees its error.
+            for item in batch:
+                _settle(item.future, lambda item=item: self.store.apply(item.write, item.now))  # type: ignore[misc]
+            return
+        self.batches += 1
+        for item, result in zip(batch, results, strict=True):
+            _deliver(item.future, result, None)
+
+
+def _settle(future: asyncio.Future[Any], fn: Callable[[], Any]) -> None:
+    try:
+        result = fn()
+    except BaseException as error:  # handed to the awaiting coroutine
+        _deliver(future, None, error)
+    else:
+        _deliver(future, result, None)
+
+
+def _deliver(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    def settle() -> None:
+        if future.done():  # the awaiting task was cancelled
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    # RuntimeError: the event loop is closed, so nobody is waiting any more.
+    with contextlib.suppress(RuntimeError):
+        future.get_loop().call_soon_threadsafe(settle)
