@@ -126,6 +126,8 @@ class SimulatorArgs:
             self.scale,
             "--rate-limit",
             str(self.rate_limit),
+            "--workspace-rate-limit",  # Intercom's 25,000/min, or the app's if higher
+            str(max(25_000, self.rate_limit)),
             "--latency-ms",
             str(self.latency_ms),
         ]
@@ -193,6 +195,15 @@ class SimulatorProcess:
             rows = self.get(f"/_sim/truth?stream={stream}")[stream]
             out[stream] = {tuple(str(k) for k in row["key"]) for row in rows}
         return out
+
+    def parts_beyond_cap(self, cap: int = 500) -> int:
+        """Parts no tool can read in one sync: GET /conversations/{id} returns only the
+        `cap` most recent parts of a conversation (the ground truth has them all)."""
+        rows = self.get("/_sim/truth?stream=conversations")["conversations"]
+        counts = [
+            (row["record"].get("statistics") or {}).get("count_conversation_parts") for row in rows
+        ]
+        return sum(max(0, int(n or 0) - cap) for n in counts)
 
     def rss_mb(self) -> float:
         return _rss_mb(self.proc.pid)
@@ -368,20 +379,34 @@ def store_keys(db: Path, streams: Sequence[str]) -> dict[str, set[tuple[str, ...
 
 
 def completeness(
-    truth: dict[str, set[tuple[str, ...]]], copied: dict[str, set[tuple[str, ...]]]
+    truth: dict[str, set[tuple[str, ...]]],
+    copied: dict[str, set[tuple[str, ...]]],
+    parts_beyond_cap: int = 0,
 ) -> dict[str, dict[str, Any]]:
-    """Per stream: records in the truth, how many of them were copied, and the fraction."""
+    """Per stream: records in the truth, how many of them were copied, and the fraction of
+    what the API lets a first sync read (for parts: the truth less those beyond the cap)."""
     out: dict[str, dict[str, Any]] = {}
     for stream, keys in truth.items():
         got = copied.get(stream, set())
-        matched = len(keys & got)
-        out[stream] = {
-            "truth": len(keys),
-            "copied": matched,
-            "extra": len(got - keys),
-            "fraction": round(matched / len(keys), 4) if keys else 1.0,
-        }
+        out[stream] = stream_completeness(
+            len(keys), len(keys & got), len(got - keys), _unreachable(stream, parts_beyond_cap)
+        )
     return out
+
+
+def stream_completeness(truth: int, copied: int, extra: int, unreachable: int) -> dict[str, Any]:
+    reachable = truth - unreachable
+    return {
+        "truth": truth,
+        "copied": copied,
+        "extra": extra,
+        "unreachable_in_one_sync": unreachable,
+        "fraction": round(copied / reachable, 4) if reachable else 1.0,
+    }
+
+
+def _unreachable(stream: str, parts_beyond_cap: int) -> int:
+    return parts_beyond_cap if stream == "conversation_parts" else 0
 
 
 def floor_seconds(requests: int, per_minute: int) -> float:

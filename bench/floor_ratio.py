@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def _check(sim: Any, store: Path) -> dict[str, Any]:
     log("checking the copy against the ground truth")
     truth = sim.truth_keys(CHECKED_STREAMS)
-    return completeness(truth, store_keys(store, CHECKED_STREAMS))
+    return completeness(truth, store_keys(store, CHECKED_STREAMS), sim.parts_beyond_cap())
 
 
 def report(result: dict[str, Any]) -> None:
