@@ -43,6 +43,7 @@ from intercom_sync.engine.runners.contact_links import fetch_contact_links
 from intercom_sync.engine.runners.list_stream import run_list
 from intercom_sync.engine.runners.parts import fetch_conversation_parts
 from intercom_sync.engine.runners.search_stream import run_search
+from intercom_sync.engine.tuning import tune_gc
 from intercom_sync.store import Store, open_store
 from intercom_sync.store.base import RunRecord
 from intercom_sync.store.writer import AsyncStore
@@ -113,6 +114,7 @@ async def sync(
     (`ConfigError` for bad configuration); anything else ends up in the outcome."""
     chosen = tuple(streams) if streams else settings.validate_resources(STREAM_NAMES)
     specs = select_streams(list(chosen))
+    tune_gc()  # once per process: see engine/tuning.py
     clock = clock or SystemClock()
     own_store = store is None
     store = store or open_store(settings.store.url)

@@ -35,6 +35,7 @@ class SQLiteStore(DbApiStore):
         conn.execute("PRAGMA busy_timeout=60000")
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute("PRAGMA cache_size=-65536")
+        conn.execute("PRAGMA wal_autocheckpoint=16384")
         return conn
 
     def optimize(self) -> None:
