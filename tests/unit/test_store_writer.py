@@ -118,3 +118,17 @@ async def test_close_drains_the_queue_and_refuses_new_work(store: Store) -> None
     assert (await task).written == 1
     with pytest.raises(RuntimeError, match="closed"):
         await writer.apply(page("r"), 100)
+
+
+def test_apply_many_is_one_transaction_in_order(store: Store) -> None:
+    newer, older = page("k", updated_at=20), page("k", updated_at=10)
+    results = store.apply_many([newer, older, page("m")], now=100)
+    assert [(r.written, r.stale) for r in results] == [(1, 0), (0, 1), (1, 0)]
+    assert store.query("SELECT id, updated_at FROM contacts ORDER BY id") == [
+        ("k", 20),
+        ("m", 10),
+    ]
+    broken = PageWrite(table="contacts", records=[RecordWrite(("bad",), 1, ("too", "short"))])
+    with pytest.raises(Exception, match=r"(?i)values|binding|column"):
+        store.apply_many([page("n"), broken], now=100)
+    assert store.query("SELECT count(*) FROM contacts WHERE id = 'n'") == [(0,)]

@@ -44,7 +44,11 @@ class _Apply:
     future: asyncio.Future[ApplyResult]
 
 
-_Item = _Call | _Apply | None  # None stops the thread
+class _Stop:
+    """Queued by `close()`: the thread finishes what is ahead of it, then ends."""
+
+
+_Item = _Call | _Apply | _Stop
 
 
 class AsyncStore:
@@ -73,7 +77,7 @@ class AsyncStore:
         """Finish everything queued, then stop the thread (idempotent)."""
         if not self._closed:
             self._closed = True
-            self._queue.put(None)
+            self._queue.put(_Stop())
         self._thread.join()
 
     def _put(self, item: _Call | _Apply) -> None:
@@ -83,11 +87,11 @@ class AsyncStore:
 
     # -- the writer thread -------------------------------------------------------------------
     def _run(self) -> None:
-        held: _Item = None
+        held: _Item | None = None  # the item that ended the last batch, to run next
         while True:
             item = held if held is not None else self._queue.get()
             held = None
-            if item is None:
+            if isinstance(item, _Stop):
                 return
             if isinstance(item, _Call):
                 _settle(item.future, item.fn)
@@ -95,7 +99,7 @@ class AsyncStore:
             batch, held = self._gather(item)
             self._apply_batch(batch)
 
-    def _gather(self, first: _Apply) -> tuple[list[_Apply], _Item]:
+    def _gather(self, first: _Apply) -> tuple[list[_Apply], _Item | None]:
         """`first` and the writes queued right behind it (same `now`); also returns the
         item that ended the batch, to run next."""
         batch = [first]
