@@ -230,6 +230,16 @@ def simulator(args: SimulatorArgs, log_path: Path) -> Iterator[SimulatorProcess]
         sim.stop()
 
 
+def _high_water_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def _rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -243,7 +253,7 @@ def _rss_mb(pid: int) -> float:
 # -- a measured child process --------------------------------------------------------------
 @dataclass
 class Measured:
-    """Wall time, CPU time and peak memory of one child process (from `wait4`)."""
+    """Wall time, CPU time (`wait4`) and peak RSS (`VmHWM`) of one child process."""
 
     wall_seconds: float
     cpu_user_seconds: float
@@ -271,8 +281,8 @@ def run_measured(
 ) -> Measured:
     """Run `argv` to the end or until `cap_seconds`, then SIGTERM (SIGKILL 10 s later).
 
-    CPU time and peak RSS are the kernel's figures for that process (`wait4`), so they
-    count nothing of the benchmark itself. With `on_line`, stdout is streamed through it
+    CPU time and peak RSS are the kernel's figures for that process (`wait4`, `VmHWM`),
+    so they count nothing of the benchmark itself. With `on_line`, stdout is streamed through it
     line by line (peers' records); otherwise it goes to `stdout_path`.
     """
     full_env = {**os.environ, **(env or {})}
@@ -287,8 +297,8 @@ def run_measured(
             text=True,
             bufsize=1,
         )
-        reader = _stream_lines(proc, on_line) if on_line else None
-        capped, status, usage = _wait(proc, started, cap_seconds)
+        reader = _stream_lines(proc, on_line, sink) if on_line else None
+        capped, status, usage, peak_kb = _wait(proc, started, cap_seconds)
         wall = time.perf_counter() - started
         if reader is not None:
             reader.join(30)
@@ -297,31 +307,44 @@ def run_measured(
         wall_seconds=round(wall, 2),
         cpu_user_seconds=round(usage.ru_utime, 2),
         cpu_system_seconds=round(usage.ru_stime, 2),
-        peak_rss_mb=round(usage.ru_maxrss / 1024, 1),
+        peak_rss_mb=round(peak_kb / 1024, 1),
         exit_code=exit_code,
         capped=capped,
     )
 
 
-def _stream_lines(proc: subprocess.Popen[str], on_line: Callable[[str], None]) -> threading.Thread:
+def _stream_lines(
+    proc: subprocess.Popen[str], on_line: Callable[[str], None], sink: Any
+) -> threading.Thread:
     def pump() -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             on_line(line)
+            if '"RECORD"' not in line:  # logs and errors are kept, records only counted
+                sink.write(line)
 
     thread = threading.Thread(target=pump, daemon=True)
     thread.start()
     return thread
 
 
-def _wait(proc: subprocess.Popen[str], started: float, cap: float | None) -> tuple[bool, int, Any]:
+def _wait(
+    proc: subprocess.Popen[str], started: float, cap: float | None
+) -> tuple[bool, int, Any, int]:
+    """Wait for the child, stopping it at `cap`; also returns its peak RSS in kB.
+
+    The peak is the largest `VmHWM` read from /proc while it runs, not `ru_maxrss`: on
+    Linux a forked child inherits its parent's high-water mark across exec, so a
+    benchmark holding the ground truth in memory would be charged to the tool."""
     capped = False
     term_at: float | None = None
+    peak_kb = 0
     while True:
+        peak_kb = max(peak_kb, _high_water_kb(proc.pid))
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid == proc.pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
-            return capped, status, usage
+            return capped, status, usage, peak_kb
         elapsed = time.perf_counter() - started
         if cap is not None and not capped and elapsed >= cap:
             capped, term_at = True, elapsed

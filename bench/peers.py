@@ -8,8 +8,9 @@ same simulated workspace, limit and latency (issue 5b).
 Each peer is installed from PyPI by this script into its own throwaway virtualenv under
 `bench/.peers/` (git-ignored) and pointed at the simulator by patching THAT copy only: the
 API host (Airbyte's manifest `url_base`, the Singer tap's `IntercomClient.base_url`) and
-the `Intercom-Version` they send (2.10 and 2.12, which the simulator does not serve) →
-2.11. Nothing else of theirs is changed: their pacing, sleeps and concurrency are their own.
+the `Intercom-Version` they send (2.9, 2.10 and 2.12, which the simulator does not
+serve) → 2.11. Nothing else of theirs is changed: their pacing, sleeps and concurrency
+are their own.
 
 Every tool gets a freshly started simulator (same seed, so the same workspace; no scroll
 left open by the tool before). Per tool: wall time, CPU time and peak RSS of its process
@@ -119,6 +120,7 @@ AIRBYTE = Peer(
         "manifest.yaml": [
             ('url_base: "https://api.intercom.io/"', 'url_base: "{url}/"'),
             ("Intercom-Version: \"'2.10'\"", "Intercom-Version: \"'2.11'\""),
+            ('Intercom-Version: "2.9"', 'Intercom-Version: "2.11"'),  # conversations
         ]
     },
 )
@@ -420,21 +422,24 @@ def _tool_result(
 
 
 def extrapolate(results: dict[str, Any]) -> None:
-    """A capped peer's full time: the requests we needed for the same streams at the
-    peer's own observed rate (labelled; a lower bound if it needs more requests)."""
+    """An incomplete peer's full time (stopped at the cap, or failed part-way): the requests
+    we needed for the same streams at the peer's own observed rate (labelled; a lower bound
+    if it needs more requests than we do)."""
     ours = results.get("intercom-sync")
     for name, result in results.items():
-        if name == "intercom-sync" or not result["capped"]:
+        if name == "intercom-sync" or result["complete_copy"]:
             result["full_time_seconds"] = result["wall_seconds"]
             result["full_time_basis"] = "measured"
             continue
+        why = "stopped at the cap" if result["capped"] else f"exited {result['exit_code']} early"
         needed = ours["requests"] if ours else None
         rate = result["requests_per_second"]
         if needed and rate:
             result["full_time_seconds"] = round(needed / rate, 1)
             result["full_time_basis"] = (
-                f"EXTRAPOLATED: {needed:,} requests (what intercom-sync needed for these "
-                f"streams) at the {rate:.2f} requests/s observed in the cap"
+                f"EXTRAPOLATED ({why}, copy incomplete): {needed:,} requests (what "
+                f"intercom-sync needed for these streams) at the {rate:.2f} requests/s it "
+                "sustained"
             )
         else:
             result["full_time_seconds"] = None
