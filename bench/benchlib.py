@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "bench" / "out"
+# Results and work files; BENCH_OUT moves them (e.g. a reduced run beside a full one).
+OUT = Path(os.environ.get("BENCH_OUT") or REPO / "bench" / "out")
 BIN = Path(sys.executable).parent
 SIM_TOKEN = "sim-token-0123456789abcdef"  # noqa: S105 - the simulator's fake default token
 # 80–150 ms asked for; the simulator's jitter mode draws uniformly in [0.5, 1.5] × median,
@@ -89,7 +90,7 @@ def write_result(name: str, result: dict[str, Any]) -> Path:
     path = OUT / f"{name}.json"
     payload = {"benchmark": name, "machine": machine(), "command": _command(), **result}
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    print(f"result written to {path.relative_to(REPO)}")
+    print(f"result written to {path}")
     return path
 
 
