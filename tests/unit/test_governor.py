@@ -187,6 +187,17 @@ def test_the_budget_is_actually_used() -> None:
     assert elapsed >= 29.0  # and it never runs faster than the budget
 
 
+def test_memory_holds_one_windows_sends_not_a_windows_allowance() -> None:
+    gov = governor(6_000_000)  # 1,000,000 per window: never reached at 100/s
+    now = START
+    for _ in range(6000):  # one minute at 100 requests/s
+        assert gov.try_acquire(now) == 0.0
+        gov.observe({}, now)
+        now += 0.01
+    assert gov.stats.sent == 6000
+    assert 990 <= gov.recorded_sends <= 1001  # the last 10 s, not all 6,000
+
+
 # -- learning from headers --------------------------------------------------
 
 

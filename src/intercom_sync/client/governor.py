@@ -107,6 +107,11 @@ class RateGovernor:
         return self._window_cap(self.allowance)
 
     @property
+    def recorded_sends(self) -> int:
+        """How many send times the governor holds: at most one window's worth."""
+        return len(self._sends)
+
+    @property
     def rate_per_second(self) -> float:
         return self.allowance / self.window
 
@@ -158,7 +163,12 @@ class RateGovernor:
     def _record_send(self, now: float) -> None:
         interval = self.window / self.allowance
         self._tat = max(self._tat, now) + interval
-        self._sends.append(now)
+        sends = self._sends
+        # A send a whole window old can no longer hold anything back: drop it, so the
+        # record is the last window's sends, not up to a window's allowance of them.
+        while sends and sends[0] <= now - self.window:
+            sends.popleft()
+        sends.append(now)
         self.in_flight += 1
         self.stats.sent += 1
 

@@ -41,7 +41,7 @@ async def run_children(ctx: SyncContext, spec: StreamSpec, fetch_one: FetchOne) 
 async def _feed_then_stop(
     ctx: SyncContext, spec: StreamSpec, queue: asyncio.Queue[tuple[str, int] | None], workers: int
 ) -> None:
-    await _feed(ctx, spec, queue, set())
+    await _feed(ctx, spec, queue)
     for _ in range(workers):
         await queue.put(None)
 
@@ -50,11 +50,14 @@ async def _feed(
     ctx: SyncContext,
     spec: StreamSpec,
     queue: asyncio.Queue[tuple[str, int] | None],
-    seen: set[tuple[str, int]],
 ) -> None:
     """Queue every pending (parent, version) once, until the parent stream has finished and
     no pending work is left that this run has not tried. A parent that moves again while
-    its child is fetched is queued anew at its new version."""
+    its child is fetched is queued anew at its new version.
+
+    Entries are read in sequence order, each once: a queue row only gets a new sequence
+    number when its parent moves to a newer version, so no set of what was seen is kept
+    (at 100,000s of parents such a set was most of the sync's memory growth)."""
     assert spec.parent is not None
     parent_done = ctx.finished_event(spec.parent)
     work = ctx.work_event(spec.name)
@@ -65,9 +68,7 @@ async def _feed(
         batch = await ctx.store.call(ctx.store.store.pending_after, spec.name, last_seq, _BATCH)
         for parent_id, version, seq in batch:
             last_seq = max(last_seq, seq)
-            if (parent_id, version) not in seen:
-                seen.add((parent_id, version))
-                await queue.put((parent_id, version))
+            await queue.put((parent_id, version))
         if batch:
             continue
         if finished_before_read:
