@@ -99,6 +99,7 @@ def test_a_missing_permission_fails_that_stream_only_exit_3(lb: Loopback, tmp_pa
     assert len(failed) == 1 and failed[0].startswith("failed: conversations: ")
     assert "'Read conversations' permission" in failed[0]
     assert "Some streams failed; the others finished" in result.stdout
+    assert "conversation_parts covers only the conversations this run copied" in result.stdout
     streams = status_json(tmp_path, db)
     assert streams["conversations"]["last_status"] == "failed"
     assert "Read conversations" in streams["conversations"]["error"]

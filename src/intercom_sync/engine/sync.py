@@ -220,6 +220,7 @@ async def _run_stream(ctx: SyncContext, spec: StreamSpec) -> None:
         async with stream_lock(ctx, spec.name):
             await _runner(spec)(ctx, spec)
         result.status = "succeeded"
+        _warn_if_parent_failed(ctx, spec, result)
     except AuthenticationError:
         result.status = "failed"
         raise
@@ -233,6 +234,17 @@ async def _run_stream(ctx: SyncContext, spec: StreamSpec) -> None:
     finally:
         ctx.finished_event(spec.name).set()
         ctx.progress.stream_finished(result)
+
+
+def _warn_if_parent_failed(ctx: SyncContext, spec: StreamSpec, result: StreamResult) -> None:
+    """A child stream only sees the parents its parent committed: say so when the parent
+    failed, rather than report a clean success for what may be a fraction of the work."""
+    parent = ctx.results.get(spec.parent) if spec.parent else None
+    if parent is not None and parent.status == "failed":
+        result.warning = (
+            f"{spec.name} covers only the {spec.parent} this run copied before "
+            f"{spec.parent} failed; the next successful sync fetches the rest"
+        )
 
 
 def _permission_denied(result: StreamResult, spec: StreamSpec, error: IntercomError) -> None:
