@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from benchlib import machine
 from intercom_sync.clock import Clock
 from intercom_sync.metrics import support_config
 from intercom_sync.metrics.indexes import apply_indexes
@@ -147,7 +148,14 @@ def main(argv: list[str] | None = None) -> int:
         store.close()
     rows = report(first, timings)
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+        payload = {
+            "benchmark": "widget_latency",
+            "machine": machine(),
+            "command": " ".join([".venv/bin/python", "bench/widget_latency.py", *sys.argv[1:]]),
+            "iterations": args.iterations,
+            "widgets": rows,
+        }
+        args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
