@@ -8,6 +8,7 @@ on virtual time, so no test sleeps on the wall clock.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
 from collections import Counter
@@ -317,3 +318,64 @@ def test_a_server_that_keeps_failing_stops_clearly_without_moving_cursors(
         assert all(not (s.get("pass")) for s in store.all_states().values())
     finally:
         store.close()
+
+
+class RefuseOneSliceLate(httpx.AsyncBaseTransport):
+    """Holds the activity-log request whose slice contains `instant` until `release_after`
+    more activity-log requests were answered, then refuses it with a 400: later slices,
+    read concurrently, finish first."""
+
+    def __init__(self, sim: Simulator, instant: int, release_after: int) -> None:
+        self.inner = sim.transport()
+        self.instant = instant
+        self.release_after = release_after
+        self.answered = 0
+        self.answered_while_held = 0
+        self.held = False
+        self.released = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not request.url.path.endswith("/admins/activity_logs"):
+            return await self.inner.handle_async_request(request)
+        after = int(request.url.params["created_at_after"])
+        before = int(request.url.params["created_at_before"])
+        if after <= self.instant < before:
+            self.held = True
+            await self.released.wait()
+            body = {
+                "type": "error.list",
+                "errors": [{"code": "parameter_invalid", "message": "no"}],
+            }
+            return httpx.Response(400, json=body, request=request)
+        response = await self.inner.handle_async_request(request)
+        self.answered += 1
+        self.answered_while_held += self.held
+        if self.answered_while_held >= self.release_after:
+            self.released.set()
+        return response
+
+
+def test_a_failed_activity_log_slice_holds_the_cursor_however_many_later_slices_finished(
+    tmp_path: Path,
+) -> None:
+    sim = new_sim()
+    oldest = min(int(r["created_at"]) for r in sim.world.activity_logs)
+    path = tmp_path / "s.db"
+    refusing = RefuseOneSliceLate(sim, oldest, release_after=5)
+    first = run(sim, path, streams=["activity_logs"], transport=refusing)
+
+    assert first.results["activity_logs"].status == "failed"
+    assert refusing.answered_while_held >= 5  # later slices were read meanwhile
+    store = open_test_store(path)
+    cursor = (store.get_state("activity_logs") or {}).get("cursor")
+    copied = stored(store, "activity_logs")
+    store.close()
+    assert copied  # and committed: the logs of later slices are in the store
+    assert cursor is None or int(cursor) <= oldest + 1  # but the cursor never passed the gap
+
+    second = run(sim, path, streams=["activity_logs"])
+    assert second.results["activity_logs"].status == "succeeded"
+    store = open_test_store(path)
+    copied = stored(store, "activity_logs")
+    store.close()
+    assert set(copied) == {(str(r["id"]),) for r in sim.world.activity_logs}

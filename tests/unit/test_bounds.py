@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from intercom_sync.engine.bounds import (
     DAY,
     SearchPass,
+    SliceWatermark,
     activity_slices,
     lower_bound,
     plan_search_pass,
@@ -140,3 +141,24 @@ def test_activity_slices_cover_the_range_with_one_second_overlaps(
 
 def test_no_slices_for_an_empty_range() -> None:
     assert activity_slices(100, 100, 30) == []
+
+
+def test_the_watermark_waits_for_every_earlier_slice() -> None:
+    marks = SliceWatermark([10, 20, 30, 40])
+    assert marks.finish(2) is None  # slices 0 and 1 are still being read
+    assert marks.finish(0) == 10
+    assert marks.finish(3) == 10  # slice 1 still stands in the way
+    assert marks.finish(1) == 40  # and with it, everything is done
+
+
+@given(order=st.permutations(list(range(12))))
+def test_the_watermark_never_passes_an_unfinished_slice(order: list[int]) -> None:
+    ends = [(i + 1) * 100 for i in range(12)]
+    marks = SliceWatermark(ends)
+    finished: set[int] = set()
+    for index in order:
+        finished.add(index)
+        cursor = marks.finish(index)
+        prefix = next((i for i in range(12) if i not in finished), 12)
+        assert cursor == (ends[prefix - 1] if prefix else None)
+    assert cursor == ends[-1]

@@ -165,3 +165,23 @@ def activity_slices(lower: int, upper: int, slice_days: int) -> list[tuple[int, 
         slices.append((max(lower, begin - 1), end))
         begin = end
     return slices
+
+
+class SliceWatermark:
+    """How far a range read as ordered slices, finished in any order, is done without a gap.
+
+    Slices of activity logs are read concurrently, but a cursor may only move past a slice
+    once it and every slice before it are finished: `finish(i)` records slice `i` and
+    returns the end of the finished prefix (None while slice 0 is unfinished).
+    """
+
+    def __init__(self, ends: list[int]) -> None:
+        self._ends = ends
+        self._finished = [False] * len(ends)
+        self._prefix = 0  # slices [0, _prefix) are all finished
+
+    def finish(self, index: int) -> int | None:
+        self._finished[index] = True
+        while self._prefix < len(self._ends) and self._finished[self._prefix]:
+            self._prefix += 1
+        return self._ends[self._prefix - 1] if self._prefix else None
