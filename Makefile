@@ -40,8 +40,9 @@ unit: dev
 test: lint typecheck
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
+# Reduced-size results go to bench/out/reduced/, beside (not over) a full run's bench/out/.
 bench: dev
-	$(PY) bench/run_all.py --reduced
+	BENCH_OUT=$${BENCH_OUT:-$(CURDIR)/bench/out/reduced} $(PY) bench/run_all.py --reduced
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo.db*
