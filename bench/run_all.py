@@ -1,4 +1,4 @@
-"""Run every throughput benchmark of issue 5, one after the other, and summarise them.
+"""Run every benchmark of issues 2 and 5, one after the other, and summarise them.
 
     .venv/bin/python bench/run_all.py --reduced    # `make bench`: all of them in < 10 min
     .venv/bin/python bench/run_all.py              # full sizes (about 1.5 hours)
@@ -21,7 +21,7 @@ from typing import Any
 
 from benchlib import OUT, REPO, log, write_result
 
-BENCHMARKS = ("floor_ratio", "local_ceiling", "memory", "peers")
+BENCHMARKS = ("floor_ratio", "local_ceiling", "memory", "peers", "simulator_throughput")
 
 
 def parse_args() -> argparse.Namespace:
@@ -66,6 +66,10 @@ def verdicts(runs: dict[str, dict[str, Any]]) -> list[str]:
     if peers:
         for name, factor in peers["speedup"].items():
             lines.append(f"vs {name}: {factor}× faster (≥ 10×)")
+    simulated = (runs.get("simulator_throughput") or {}).get("result")
+    if simulated:
+        pages = simulated["search_pages_per_core_second"]
+        lines.append(f"simulator: {pages:,} search pages/s per core (≥ 300)")
     return lines
 
 
