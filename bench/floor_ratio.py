@@ -33,20 +33,7 @@ from benchlib import (
     sync_env,
     write_result,
 )
-
-CHECKED_STREAMS = (
-    "admins",
-    "teams",
-    "tags",
-    "segments",
-    "contacts",
-    "conversations",
-    "conversation_parts",
-    "companies",
-    "company_segments",
-    "tickets",
-    "activity_logs",
-)
+from intercom_sync.simulator.truth import STREAMS as TRUTH_STREAMS
 
 
 def parse_args() -> argparse.Namespace:
@@ -96,8 +83,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def _check(sim: Any, store: Path) -> dict[str, Any]:
     log("checking the copy against the ground truth")
-    truth = sim.truth_keys(CHECKED_STREAMS)
-    return completeness(truth, store_keys(store, CHECKED_STREAMS), sim.parts_beyond_cap())
+    truth = sim.truth_keys(TRUTH_STREAMS)
+    return completeness(truth, store_keys(store, TRUTH_STREAMS), sim.parts_beyond_cap())
 
 
 def report(result: dict[str, Any]) -> None:

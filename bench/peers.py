@@ -9,8 +9,11 @@ Each peer is installed from PyPI by this script into its own throwaway virtualen
 `bench/.peers/` (git-ignored) and pointed at the simulator by patching THAT copy only: the
 API host (Airbyte's manifest `url_base`, the Singer tap's `IntercomClient.base_url`) and
 the `Intercom-Version` they send (2.9, 2.10 and 2.12, which the simulator does not
-serve) → 2.11. Nothing else of theirs is changed: their pacing, sleeps and concurrency
-are their own.
+serve) → 2.11. The Singer tap's search also resumes by `id > last_processed` sorted by
+id, which the simulator does not implement (it filters and sorts on `updated_at`): on a
+first run that clause matches everything, so it becomes an always-true `updated_at`
+clause and the sort `updated_at` (see SINGER below). Nothing else of theirs is changed:
+their pacing, sleeps, paging and concurrency are their own.
 
 Every tool gets a freshly started simulator (same seed, so the same workspace; no scroll
 left open by the tool before). Per tool: wall time, CPU time and peak RSS of its process
@@ -55,24 +58,10 @@ from benchlib import (
     sync_env,
     write_result,
 )
+from intercom_sync.simulator.truth import STREAMS as TRUTH_STREAMS
 
 PEERS_DIR = REPO / "bench" / ".peers"
 START_DATE = "2020-01-01T00:00:00Z"
-OUR_STREAMS = (
-    "admins",
-    "teams",
-    "tags",
-    "segments",
-    "contact_attributes",
-    "company_attributes",
-    "contacts",
-    "conversations",
-    "conversation_parts",
-    "companies",
-    "company_segments",
-    "tickets",
-    "activity_logs",
-)
 # Streams whose truth key is composite: a peer's records are matched by count, not by key.
 COMPOSITE_KEYED = frozenset({"contact_attributes", "company_attributes", "company_segments"})
 
@@ -309,13 +298,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         latency_ms=args.latency_ms,
         rate_limit=args.limit,
     )
-    shared = set(OUR_STREAMS)
+    shared = set(TRUTH_STREAMS)
     catalogs: dict[str, tuple[Path, dict[str, Any]]] = {}
     for peer in peers:
         install(peer, args.reinstall)
         catalogs[peer.name] = discover(peer)
         shared &= set(stream_names(peer, catalogs[peer.name][1]))
-    streams = sorted(shared, key=OUR_STREAMS.index)
+    streams = sorted(shared, key=TRUTH_STREAMS.index)
     log(f"streams all tools share: {', '.join(streams)}")
     work = OUT / "peers"
     work.mkdir(parents=True, exist_ok=True)

@@ -83,7 +83,8 @@ class RunOptions:
     connector: str = "intercom"
     api_version: str = "2.11"
     per_page: int = 150
-    # Companies: how long to wait for another sync's scroll, and how often to restart ours.
+    # Companies: how long to wait for another scroll open in the workspace, and how often
+    # to restart ours.
     scroll_wait_seconds: float = 600.0
     scroll_restarts: int = 5
     # How long a stream waits for another sync into the same store to finish it.

@@ -55,7 +55,6 @@ class AsyncStore:
     def __init__(self, store: Store, *, max_batch: int = MAX_BATCH) -> None:
         self.store = store
         self.max_batch = max(1, max_batch)
-        self.batches = 0  # transactions that combined more than one write
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         # A daemon: a writer left open must not keep the interpreter alive (a transaction
         # cut short by exit is rolled back by the database; `close()` drains the queue).
@@ -124,9 +123,8 @@ class AsyncStore:
             # Nothing of the batch was committed: apply one by one, so only the write
             # that fails sees its error.
             for item in batch:
-                _settle(item.future, lambda item=item: self.store.apply(item.write, item.now))  # type: ignore[misc]
+                self._apply_batch([item])
             return
-        self.batches += 1
         for item, result in zip(batch, results, strict=True):
             _deliver(item.future, result, None)
 

@@ -20,11 +20,13 @@ from intercom_sync.streams.catalog import StreamSpec
 FetchOne = Callable[[SyncContext, StreamSpec, str], Awaitable[PageWrite]]
 
 _BATCH = 500
+# (parent id, the parent's updated_at it was queued for); None tells a worker to stop.
+WorkQueue = asyncio.Queue[tuple[str, int] | None]
 
 
 async def run_children(ctx: SyncContext, spec: StreamSpec, fetch_one: FetchOne) -> None:
     assert spec.parent is not None
-    queue: asyncio.Queue[tuple[str, int] | None] = asyncio.Queue(maxsize=_BATCH * 2)
+    queue: WorkQueue = asyncio.Queue(maxsize=_BATCH * 2)
     workers = max(1, ctx.options.child_workers)
     try:
         async with asyncio.TaskGroup() as group:
@@ -39,7 +41,7 @@ async def run_children(ctx: SyncContext, spec: StreamSpec, fetch_one: FetchOne) 
 
 
 async def _feed_then_stop(
-    ctx: SyncContext, spec: StreamSpec, queue: asyncio.Queue[tuple[str, int] | None], workers: int
+    ctx: SyncContext, spec: StreamSpec, queue: WorkQueue, workers: int
 ) -> None:
     await _feed(ctx, spec, queue)
     for _ in range(workers):
@@ -49,7 +51,7 @@ async def _feed_then_stop(
 async def _feed(
     ctx: SyncContext,
     spec: StreamSpec,
-    queue: asyncio.Queue[tuple[str, int] | None],
+    queue: WorkQueue,
 ) -> None:
     """Queue every pending (parent, version) once, until the parent stream has finished and
     no pending work is left that this run has not tried. A parent that moves again while
@@ -89,7 +91,7 @@ async def _worker(
     ctx: SyncContext,
     spec: StreamSpec,
     fetch_one: FetchOne,
-    queue: asyncio.Queue[tuple[str, int] | None],
+    queue: WorkQueue,
 ) -> None:
     while True:
         item = await queue.get()

@@ -26,7 +26,7 @@ from intercom_sync.store.base import PageWrite
 from intercom_sync.streams.catalog import StreamSpec
 from intercom_sync.streams.transform import page_writes
 
-_POLL = 5.0
+_SCROLL_POLL = 10.0  # another app's scroll expires within a minute idle
 
 
 class ScrollAbandoned(Exception):
@@ -95,8 +95,8 @@ async def _send_waiting_for_scroll(ctx: SyncContext, spec: StreamSpec, request: 
             ):
                 raise
             ctx.progress.note("companies: another scroll is open in this workspace; waiting")
-            await ctx.clock.sleep(_POLL * 2)
-            waited += _POLL * 2
+            await ctx.clock.sleep(_SCROLL_POLL)
+            waited += _SCROLL_POLL
 
 
 async def _write_page(
