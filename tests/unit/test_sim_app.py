@@ -365,6 +365,91 @@ async def test_a_conversation_changed_while_paging_appears_later_not_twice(
     assert len(seen) == len(tiny_sim.world.conversations) + 1
 
 
+async def _page_through_while_closing_the_first(sim: Simulator) -> list[str]:
+    """Page conversations 5 at a time by the server's cursor; after the first page, close
+    its first conversation (it moves to the end of the sort order)."""
+    query = {"field": "updated_at", "operator": ">", "value": 0}
+    seen: list[str] = []
+    cursor: str | None = None
+    async with sim.client() as client:
+        while True:
+            pagination = {"per_page": 5, "starting_after": cursor}
+            body = {"query": query, "sort": ASCENDING, "pagination": pagination}
+            page = (await client.post("/conversations/search", json=body)).json()
+            seen.extend(c["id"] for c in page["conversations"])
+            if len(seen) == 5:
+                assert isinstance(sim.clock, ManualClock)
+                sim.clock.advance(60)
+                sim.mutator.close(seen[0])
+            cursor = (page["pages"].get("next") or {}).get("starting_after")
+            if not cursor:
+                return seen
+
+
+async def test_a_positional_cursor_skips_a_record_when_an_earlier_one_moves(
+    tiny_sim: Simulator,
+) -> None:
+    """The mode the sync must survive: `starting_after` as an offset into the result set
+    as it is when the next page is asked for."""
+    tiny_sim.set_quirks(search_lag_seconds=0, search_cursor="positional")
+    in_order = [c["id"] for c in sorted(tiny_sim.world.conversations.values(), key=_sort_key)]
+    seen = await _page_through_while_closing_the_first(tiny_sim)
+    assert in_order[5] not in seen  # the record that slid into the consumed offset
+    assert set(seen) | {in_order[5]} == set(in_order)
+
+
+async def test_a_keyset_cursor_skips_nothing_when_an_earlier_record_moves(
+    tiny_sim: Simulator,
+) -> None:
+    tiny_sim.set_quirks(search_lag_seconds=0, search_cursor="keyset")
+    seen = await _page_through_while_closing_the_first(tiny_sim)
+    assert set(seen) == set(tiny_sim.world.conversations)
+
+
+def _sort_key(record: dict[str, Any]) -> tuple[int, str]:
+    return (record["updated_at"], record["id"])
+
+
+async def test_a_record_being_reindexed_is_absent_instead_of_old(tiny_sim: Simulator) -> None:
+    conversation_id = next(iter(tiny_sim.world.conversations))
+    assert isinstance(tiny_sim.clock, ManualClock)
+    tiny_sim.clock.advance(3_600)
+    tiny_sim.mutator.close(conversation_id)
+    query = {"field": "updated_at", "operator": ">", "value": 0}
+    async with tiny_sim.client() as client:
+        lagged = await search_all(client, "conversations", query)
+        tiny_sim.set_quirks(reindex_hides=True)
+        hidden = await search_all(client, "conversations", query)
+        tiny_sim.clock.advance(tiny_sim.quirks.search_lag_seconds + 1)
+        caught_up = await search_all(client, "conversations", query)
+    total = len(tiny_sim.world.conversations)
+    assert conversation_id in {c["id"] for c in lagged} and len(lagged) == total
+    assert conversation_id not in {c["id"] for c in hidden} and len(hidden) == total - 1
+    assert [c for c in caught_up if c["id"] == conversation_id] == [
+        tiny_sim.world.conversations[conversation_id]
+    ]
+
+
+async def test_a_stalled_index_lags_hours_while_the_date_header_stays_now() -> None:
+    stall = 3 * 3_600.0
+    sim = make_sim(quirks=Quirks(search_stall_seconds=stall))
+    conversation_id = next(iter(sim.world.conversations))
+    assert isinstance(sim.clock, ManualClock)
+    sim.clock.advance(600)
+    old = sim.world.conversations[conversation_id]
+    sim.mutator.close(conversation_id)
+    sim.clock.advance(3_600)  # far past the lag, still inside the stall
+    query = {"field": "id", "operator": "=", "value": conversation_id}
+    async with sim.client() as client:
+        (stalled,) = await search_all(client, "conversations", query)
+        date = parsedate_to_datetime((await client.get("/me")).headers["date"])
+        sim.set_quirks(search_stall_seconds=0)
+        (fresh,) = await search_all(client, "conversations", query)
+    assert stalled == old
+    assert fresh == sim.world.conversations[conversation_id] != old
+    assert abs(date.timestamp() - sim.clock.now()) < 1
+
+
 # --- parts cap, contact sub-lists ---------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, get_type_hints
+from typing import Any, Literal, get_type_hints
 
 import typer
 
@@ -53,6 +53,14 @@ def _convert(name: str, raw: str, hint: Any) -> Any:
         return int(raw) if hint is int else float(raw)
     except ValueError:
         raise typer.BadParameter(f"{name} needs a number (got {raw!r})") from None
+
+
+def _cursor_mode(value: str) -> Literal["keyset", "positional"]:
+    if value == "keyset":
+        return "keyset"
+    if value == "positional":
+        return "positional"
+    raise typer.BadParameter(f"must be keyset or positional (got {value!r})")
 
 
 def build_config(
@@ -102,6 +110,17 @@ def simulate(
         "truncated_body=0.05,storm_rate=0.01,latency_mode=jitter,seed=7'.",
     ),
     search_lag: float = typer.Option(120.0, help="Seconds before writes show in search."),
+    search_cursor: str = typer.Option(
+        "keyset",
+        help="What starting_after points at: keyset (after the last record returned) or "
+        "positional (an offset into the result set as it is then).",
+    ),
+    reindex_hides: bool = typer.Option(
+        False, help="A record written within the lag is absent from search, not its old version."
+    ),
+    search_stall: float = typer.Option(
+        0.0, help="Seconds the search index is stalled behind the server's clock (beyond the lag)."
+    ),
     parts_cap: int = typer.Option(500, help="Parts returned per conversation (0: no cap)."),
     contact_day_search: bool = typer.Option(
         True, help="Contact search compares dates by calendar day."
@@ -126,6 +145,9 @@ def simulate(
     quirks = Quirks(
         contact_search_by_day=contact_day_search,
         search_lag_seconds=search_lag,
+        search_cursor=_cursor_mode(search_cursor),
+        reindex_hides=reindex_hides,
+        search_stall_seconds=search_stall,
         parts_cap=parts_cap or None,
         single_scroll=single_scroll,
         scroll_idle_expiry_seconds=scroll_expiry,

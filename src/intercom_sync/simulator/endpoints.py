@@ -267,11 +267,13 @@ def search(call: Call, kind: str) -> Body:
 def _run_search(
     call: Call, kind: str, compiled: CompiledQuery, request: SearchRequest, as_of: float
 ) -> Body:
-    world = call.runtime.world
-    view = world.search_view(kind, as_of)
-    state = (kind, world.generation.get(kind, 0), int(as_of))
-    total = call.runtime.totals.get(view, compiled, state)
-    page = search_page(view, compiled, request, total)
+    runtime = call.runtime
+    world, quirks = runtime.world, runtime.quirks
+    view = world.search_view(kind, as_of, hide_rewritten=quirks.reindex_hides)
+    state = (kind, world.generation.get(kind, 0), int(as_of), quirks.reindex_hides)
+    total = runtime.totals.get(view, compiled, state)
+    positional = quirks.search_cursor == "positional"
+    page = search_page(view, compiled, request, total, positional=positional)
     list_type, items_key, record_kind = _SEARCH_ENVELOPES[kind]
     return {
         "type": list_type,

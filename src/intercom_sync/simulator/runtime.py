@@ -35,6 +35,8 @@ from intercom_sync.simulator.stats import SimStats
 from intercom_sync.simulator.world import World
 
 SEARCH_KINDS = ("contacts", "conversations", "tickets")
+# Old versions are kept this much longer than the index can be behind.
+_HISTORY_MARGIN_SECONDS = 600.0
 # Intercom's documented default page sizes per search endpoint.
 _DEFAULT_PER_PAGE = {"contacts": 50, "conversations": 20, "tickets": 20}
 
@@ -76,6 +78,9 @@ class Runtime:
 
     def set_quirks(self, quirks: Quirks) -> None:
         self.quirks = quirks
+        # The index must remember old versions for as long as it can be behind.
+        behind = max(0.0, quirks.search_lag_seconds) + max(0.0, quirks.search_stall_seconds)
+        self.world.keep_history(behind + _HISTORY_MARGIN_SECONDS)
         self.scrolls.rules = ScrollRules(
             single_scroll=quirks.single_scroll,
             idle_expiry_seconds=quirks.scroll_idle_expiry_seconds,
@@ -95,8 +100,11 @@ class Runtime:
     # --- derived ---------------------------------------------------------------------------
 
     def search_as_of(self) -> float:
-        """The moment the search index reflects: now minus the index lag."""
-        return self.clock.now() - max(0.0, self.quirks.search_lag_seconds)
+        """The moment the search index reflects: now minus the index lag (and any stall)."""
+        behind = max(0.0, self.quirks.search_lag_seconds) + max(
+            0.0, self.quirks.search_stall_seconds
+        )
+        return self.clock.now() - behind
 
     def _search_options(self, quirks: Quirks) -> dict[str, SearchOptions]:
         day_zone = ZoneInfo(self.world.spec.timezone) if quirks.contact_search_by_day else None

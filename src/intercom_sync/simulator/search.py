@@ -437,8 +437,14 @@ def search_page(
     compiled: CompiledQuery,
     request: SearchRequest,
     total_count: int,
+    *,
+    positional: bool = False,
 ) -> SearchPage:
-    """One page of results, computed against `view` as it is now."""
+    """One page of results, computed against `view` as it is now.
+
+    `positional`: a sorted search's next cursor is an offset into the result set as it will
+    be when that page is asked for (records that leave or join it shift the rest), rather
+    than the last `(updated_at, id)` returned."""
     cursor = (
         cursors.decode(request.starting_after, compiled.fingerprint)
         if request.starting_after
@@ -448,7 +454,7 @@ def search_page(
     if request.order is None:
         records, next_cursor = _natural_page(view, compiled, request.per_page, cursor, page)
     else:
-        records, next_cursor = _sorted_page(view, compiled, request, cursor, page)
+        records, next_cursor = _sorted_page(view, compiled, request, cursor, page, positional)
     return SearchPage(records, total_count, page, request.per_page, next_cursor)
 
 
@@ -458,17 +464,22 @@ def _sorted_page(
     request: SearchRequest,
     cursor: cursors.Cursor | None,
     page: int,
+    positional: bool,
 ) -> tuple[list[Record], str | None]:
     position = cursor.key if cursor else None
+    skip = cursor.offset or 0 if cursor and cursor.key is None else 0
     candidates = (
         _ascending(view, compiled, position)
         if request.order == "ascending"
         else _descending(view, compiled, position)
     )
-    matches = list(itertools.islice(candidates, request.per_page + 1))
+    matches = list(itertools.islice(candidates, skip, skip + request.per_page + 1))
     records = matches[: request.per_page]
     if len(matches) <= request.per_page:
         return records, None
+    if positional:
+        following = cursors.Cursor(compiled.fingerprint, page + 1, offset=skip + len(records))
+        return records, cursors.encode(following)
     last = records[-1]
     key = (int(last["updated_at"]), str(last["id"]))
     return records, cursors.encode(cursors.Cursor(compiled.fingerprint, page + 1, key=key))

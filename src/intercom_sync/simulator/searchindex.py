@@ -118,8 +118,11 @@ class SearchIndex:
                 return write.old
         return self.records.get(record_id)
 
-    def view(self, as_of: float, generation: int) -> SearchView:
-        """The index as it stood at `as_of` (writes made after it are not yet visible)."""
+    def view(self, as_of: float, generation: int, *, hide_rewritten: bool = False) -> SearchView:
+        """The index as it stood at `as_of` (writes made after it are not yet visible).
+
+        With `hide_rewritten`, a record written after `as_of` is missing altogether (it is
+        being re-indexed) rather than shown in the version it had at `as_of`."""
         keys = self._keys
         if keys is None or self.synced_generation != generation:
             keys = self._rebuild(generation)
@@ -133,7 +136,11 @@ class SearchIndex:
             if write.record_id not in first_old:
                 first_old[write.record_id] = write.old
         overlay = sorted(
-            ((record_key(old), old) for old in first_old.values() if old is not None),
+            (
+                (record_key(old), old)
+                for old in first_old.values()
+                if old is not None and not hide_rewritten
+            ),
             key=lambda item: item[0],
         )
         live_hidden = sum(1 for record_id in first_old if record_id in self.records)

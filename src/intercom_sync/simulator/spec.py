@@ -100,6 +100,17 @@ class Quirks:
     contact_search_by_day: bool = True
     # Search results reflect writes only after this many seconds.
     search_lag_seconds: float = 120.0
+    # What `starting_after` points at — Intercom documents it only as "a pointer":
+    # "keyset": strictly after the last (updated_at, id) returned, so a record that moves
+    # between pages cannot shift the others; "positional": an offset into the sorted result
+    # set as it is when the next page is asked for, so it can.
+    search_cursor: Literal["keyset", "positional"] = "keyset"
+    # A record written within the index lag is absent from search while it is re-indexed,
+    # instead of still showing its previous version.
+    reindex_hides: bool = False
+    # The index has stalled: it shows the workspace as it was this many seconds (on top of
+    # the lag) before the server's clock, which its `Date` headers still tell.
+    search_stall_seconds: float = 0.0
     # GET /conversations/{id} returns only the most recent N parts.
     parts_cap: int | None = 500
     # One company scroll per workspace; it expires after this much idle time.

@@ -125,10 +125,19 @@ class World:
             },
         }
 
-    def search_view(self, kind: str, as_of: float) -> SearchView:
-        """What the search index of `kind` shows at `as_of` (see module docstring)."""
+    def search_view(self, kind: str, as_of: float, *, hide_rewritten: bool = False) -> SearchView:
+        """What the search index of `kind` shows at `as_of` (see module docstring).
+
+        `hide_rewritten`: records written after `as_of` are absent (being re-indexed)
+        instead of showing the version they had then."""
         index = self._index(kind)
-        return index.view(as_of, self.generation[kind])
+        return index.view(as_of, self.generation[kind], hide_rewritten=hide_rewritten)
+
+    def keep_history(self, seconds: float) -> None:
+        """Keep old versions for at least `seconds`, so a search can look that far back."""
+        self.history_retention = max(self.history_retention, seconds)
+        for index in self._indexes.values():
+            index.retention = max(index.retention, seconds)
 
     def _index(self, kind: str) -> SearchIndex:
         if kind not in SEARCHABLE_KINDS:
