@@ -29,6 +29,7 @@ from intercom_sync.client import (
     SearchCursorPaginator,
     TransientError,
     UnreachableError,
+    paginate,
 )
 from intercom_sync.clock import ManualClock
 from intercom_sync.config import load_settings
@@ -360,7 +361,7 @@ async def test_stats_and_server_time() -> None:
         assert client.server_time == START + 5
 
 
-async def test_pages_walks_a_search_to_its_end() -> None:
+async def test_paginate_walks_a_search_to_its_end() -> None:
     def page(cursor: str | None, ids: list[str]) -> httpx.Response:
         pages: dict[str, Any] = {"type": "pages", "per_page": 2}
         if cursor:
@@ -370,8 +371,9 @@ async def test_pages_walks_a_search_to_its_end() -> None:
     script = Script(page("c1", ["1", "2"]), page("c2", ["3", "4"]), page(None, ["5"]))
     first = Request.post("/contacts/search", {"query": {}, "pagination": {"per_page": 2}})
     async with client_for(script) as client:
-        seen = [p async for p in client.pages(first, SearchCursorPaginator())]
-    assert [[r["id"] for r in p.response.data["data"]] for p in seen] == [
+        pages = paginate(client.send, first, SearchCursorPaginator(), "data")
+        seen = [p async for p in pages]
+    assert [[r["id"] for r in p.records] for p in seen] == [
         ["1", "2"],
         ["3", "4"],
         ["5"],

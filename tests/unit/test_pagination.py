@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from intercom_sync.client.pagination import (
+    AnchoredSearchPaginator,
     NextUrlPaginator,
     PagePaginator,
     PaginationError,
@@ -91,6 +92,82 @@ def company_list_page(page: int, total_pages: int, next_url: str | None) -> dict
             "total_pages": total_pages,
         },
     }
+
+
+# -- anchored search -----------------------------------------------------------------------
+
+
+def stamped_page(cursor: str | None, stamps: list[int], per_page: int = 5) -> dict[str, Any]:
+    page = search_page(cursor, [f"c{i}" for i in range(len(stamps))])
+    for record, stamp in zip(page["conversations"], stamps, strict=True):
+        record["updated_at"] = stamp
+    page["pages"]["per_page"] = per_page
+    return page
+
+
+def lower_of(request: Request) -> int:
+    (bound,) = [node for node in (request.json or {})["query"]["value"] if node["operator"] == ">"]
+    return int(bound["value"]) + 1
+
+
+def test_anchored_search_asks_again_from_the_newest_second_read_not_by_the_cursor() -> None:
+    """Guards: a record that moves or vanishes between pages cannot push a later one out of
+    sight (a positional `starting_after` would)."""
+    first = Request.post("/conversations/search", SEARCH_BODY)
+    following = AnchoredSearchPaginator("conversations").next_request(
+        first, stamped_page("opaque", [10, 11, 11, 12, 14])
+    )
+    assert following is not None
+    assert lower_of(following) == 14  # updated_at >= 14: the last second is read again
+    assert "starting_after" not in following.json["pagination"]
+    assert following.json["sort"] == SEARCH_BODY["sort"]
+    assert following.json["pagination"]["per_page"] == 5
+
+
+def test_anchored_search_keeps_the_other_filters_of_the_query() -> None:
+    body = {
+        **SEARCH_BODY,
+        "query": {
+            "operator": "AND",
+            "value": [
+                {"field": "updated_at", "operator": ">", "value": 99},
+                {"field": "updated_at", "operator": "<", "value": 500},
+            ],
+        },
+    }
+    following = AnchoredSearchPaginator("conversations").next_request(
+        Request.post("/conversations/search", body), stamped_page("x", [100, 120, 130, 140, 150])
+    )
+    assert following is not None
+    assert following.json["query"]["value"] == [
+        {"field": "updated_at", "operator": ">", "value": 149},
+        {"field": "updated_at", "operator": "<", "value": 500},
+    ]
+
+
+def test_a_page_all_at_one_second_follows_the_cursor_so_a_long_run_is_read_whole() -> None:
+    first = Request.post("/conversations/search", SEARCH_BODY)
+    following = AnchoredSearchPaginator("conversations").next_request(
+        first, stamped_page("run-cursor", [7, 7, 7, 7, 7])
+    )
+    assert following is not None
+    assert following.json["pagination"]["starting_after"] == "run-cursor"
+    assert following.json["query"] == SEARCH_BODY["query"]
+
+
+def test_a_page_out_of_order_is_not_anchored_on() -> None:
+    first = Request.post("/conversations/search", SEARCH_BODY)
+    following = AnchoredSearchPaginator("conversations").next_request(
+        first, stamped_page("c", [5, 9, 6, 10, 11])
+    )
+    assert following is not None and following.json["pagination"]["starting_after"] == "c"
+
+
+def test_anchored_search_ends_on_the_last_page_of_its_query() -> None:
+    paginator = AnchoredSearchPaginator("conversations")
+    first = Request.post("/conversations/search", SEARCH_BODY)
+    assert paginator.next_request(first, stamped_page(None, [1, 2, 3])) is None
+    assert paginator.next_request(first, stamped_page("c", [])) is None
 
 
 # -- search cursor ------------------------------------------------------------------------

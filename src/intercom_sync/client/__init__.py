@@ -25,9 +25,9 @@ from intercom_sync.client.http import (
     ClientOptions,
     ClientStats,
     IntercomClient,
-    Page,
 )
 from intercom_sync.client.pagination import (
+    AnchoredSearchPaginator,
     NextUrlPaginator,
     PagePaginator,
     PaginationError,
@@ -37,12 +37,14 @@ from intercom_sync.client.pagination import (
     SearchCursorPaginator,
     SinglePage,
 )
+from intercom_sync.client.paging import Page, paginate, records_in
 from intercom_sync.client.retry import RetryPolicy, RetryState, is_retryable
 
 __all__ = [
     "MAX_WORKERS",
     "USER_AGENT",
     "AdjustableSemaphore",
+    "AnchoredSearchPaginator",
     "ApiResponse",
     "AuthenticationError",
     "BadRequestError",
@@ -73,4 +75,6 @@ __all__ = [
     "UnreachableError",
     "classify",
     "is_retryable",
+    "paginate",
+    "records_in",
 ]

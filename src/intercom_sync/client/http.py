@@ -15,7 +15,7 @@ import logging
 import random
 import urllib.request
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
@@ -36,7 +36,7 @@ from intercom_sync.client.errors import (
     classify,
 )
 from intercom_sync.client.governor import RateGovernor, parse_http_date
-from intercom_sync.client.pagination import Paginator, Request
+from intercom_sync.client.pagination import Request
 from intercom_sync.client.retry import RetryPolicy, RetryState
 from intercom_sync.client.transport import ShardedTransport
 from intercom_sync.clock import Clock, SystemClock
@@ -92,15 +92,6 @@ class ApiResponse:
     headers: httpx.Headers
     data: dict[str, Any]
     elapsed_s: float
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a paginated read, and the request for the page after it (None: last)."""
-
-    request: Request
-    response: ApiResponse
-    next_request: Request | None
 
 
 @dataclass
@@ -195,15 +186,6 @@ class IntercomClient:
         return await self.request(
             request.method, request.path, request.params, request.json, replayable=replayable
         )
-
-    async def pages(self, first: Request, paginator: Paginator) -> AsyncIterator[Page]:
-        """Every page from `first` on, each with the request that would fetch the next."""
-        request: Request | None = first
-        while request is not None:
-            response = await self.send(request)
-            following = paginator.next_request(request, response.data)
-            yield Page(request, response, following)
-            request = following
 
     async def request(
         self,

@@ -7,7 +7,9 @@ can store "the next request" as a resume token in its checkpoint.
 
 Intercom pages in five ways:
 
-* search endpoints: POST body `pagination.starting_after` ← `pages.next.starting_after`;
+* search endpoints: POST body `pagination.starting_after` ← `pages.next.starting_after`
+  (`SearchCursorPaginator`), or — where the date filter is exact — a new query anchored
+  on the newest `updated_at` read (`AnchoredSearchPaginator`);
 * the company scroll: `scroll_param` ← `scroll_param`, ending on an empty page;
 * activity logs: `pages.next` is the full URL of the next page;
 * contact sub-lists: `page` / `per_page` query parameters and `pages.total_pages`;
@@ -99,6 +101,70 @@ class SearchCursorPaginator:
         pagination["starting_after"] = cursor
         body["pagination"] = pagination
         return Request(previous.method, previous.path, previous.params, body)
+
+
+class AnchoredSearchPaginator:
+    """A search sorted by `updated_at` ascending, each next page asked for as a new query
+    from the newest `updated_at` read rather than through the server's cursor.
+
+    Intercom documents `starting_after` only as "a pointer". If it is a position in the
+    result set, a record that changes (or vanishes while re-indexed) between two pages
+    shifts the others, and one is never returned. A new query `updated_at >= newest read`
+    cannot skip anything the index holds: the records of that last second are read again
+    (the upsert de-duplicates them), everything after it is still ahead.
+
+    Only valid where the date filter is exact (conversations, tickets: contact search
+    compares by calendar day). The server's cursor is still followed where anchoring
+    cannot make progress — a page whose records all share one second (a run of more than
+    a page at that second is read whole) — or cannot be trusted (a page out of order).
+    """
+
+    def __init__(self, records_key: str) -> None:
+        self.records_key = records_key
+
+    def next_request(self, previous: Request, data: Mapping[str, Any]) -> Request | None:
+        body = dict(previous.json or {})
+        server = SearchCursorPaginator().next_request(previous, data)
+        records = [r for r in data.get(self.records_key) or [] if isinstance(r, Mapping)]
+        stamps = [_int_or(r.get("updated_at"), -1) for r in records]
+        if server is None or not stamps:
+            return None  # the query's last page: everything from its anchor on was read
+        if stamps != sorted(stamps) or stamps[0] == stamps[-1]:
+            return server  # out of order (anchoring could skip), or a run at one second
+        anchored = Request(
+            previous.method, previous.path, previous.params, anchored_body(body, stamps[-1])
+        )
+        return server if anchored == previous else anchored
+
+
+def anchored_body(body: Mapping[str, Any], newest: int) -> dict[str, Any]:
+    """`body` asking again from `updated_at >= newest`, from its first page."""
+    out = copy.deepcopy(dict(body))
+    out["query"] = with_lower_bound(out.get("query") or {}, newest)
+    pagination = {k: v for k, v in dict(out.get("pagination") or {}).items()}
+    pagination.pop("starting_after", None)
+    out["pagination"] = pagination
+    return out
+
+
+def with_lower_bound(query: Mapping[str, Any], lower: int) -> dict[str, Any]:
+    """The query with its `updated_at >` filter (itself, or a child of a top-level AND)
+    replaced by one matching `updated_at >= lower` (Intercom times are whole seconds)."""
+    bound = {"field": "updated_at", "operator": ">", "value": lower - 1}
+
+    def is_lower(node: Any) -> bool:
+        return (
+            isinstance(node, Mapping)
+            and node.get("field") == "updated_at"
+            and node.get("operator") == ">"
+        )
+
+    if is_lower(query) or not query:
+        return bound
+    if query.get("operator") == "AND" and isinstance(query.get("value"), list):
+        rest = [dict(node) for node in query["value"] if not is_lower(node)]
+        return {"operator": "AND", "value": [bound, *rest]}
+    return {"operator": "AND", "value": [bound, dict(query)]}
 
 
 class ScrollPaginator:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from intercom_sync.client.http import ApiResponse, IntercomClient
-from intercom_sync.client.pagination import Request
+from intercom_sync.client.pagination import Paginator, Request
+from intercom_sync.client.paging import Page, Send, paginate
 from intercom_sync.clock import Clock
 from intercom_sync.engine.locks import renew_if_due
 from intercom_sync.store.base import ApplyResult, PageWrite
@@ -128,6 +129,24 @@ class SyncContext:
         self, stream: str, path: str, params: Mapping[str, Any] | None = None
     ) -> ApiResponse:
         return await self.send(stream, Request.get(path, params))
+
+    def pages(
+        self,
+        stream: str,
+        first: Request,
+        paginator: Paginator,
+        records_key: str,
+        *,
+        send: Send | None = None,
+    ) -> AsyncIterator[Page]:
+        """Every page of one paged read, its requests counted for `stream` (the one paging
+        loop: `client.paging.paginate`). `send` replaces the plain send (e.g. to wait out
+        another app's scroll)."""
+
+        async def counted(request: Request) -> ApiResponse:
+            return await self.send(stream, request)
+
+        return paginate(send or counted, first, paginator, records_key)
 
     async def apply(self, write: PageWrite) -> ApplyResult:
         outcome = await self.store.apply(write, self.now())

@@ -70,17 +70,13 @@ async def _read_slice(
 ) -> None:
     """Read one slice; its last page carries the checkpoint that may move past it."""
     params = {"created_at_after": begin, "created_at_before": end, "per_page": _PER_PAGE}
-    request: Request | None = Request.get(spec.endpoint, params)
-    paginator = NextUrlPaginator()
-    while request is not None:
-        response = await ctx.send(spec.name, request)
-        records = [r for r in response.data.get(spec.records_key) or [] if isinstance(r, dict)]
-        request = paginator.next_request(request, response.data)
+    first = Request.get(spec.endpoint, params)
+    async for page in ctx.pages(spec.name, first, NextUrlPaginator(), spec.records_key):
         write = PageWrite(
             table=spec.name,
-            records=page_writes(spec.name, records, connector=ctx.options.connector),
+            records=page_writes(spec.name, page.records, connector=ctx.options.connector),
         )
-        if request is None and (state := checkpoint()) is not None:
+        if page.next_request is None and (state := checkpoint()) is not None:
             write.state[spec.name] = state
         await ctx.apply(write)
-        await ctx.page_done(spec.name, len(records))
+        await ctx.page_done(spec.name, len(page.records))

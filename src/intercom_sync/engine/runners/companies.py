@@ -18,6 +18,7 @@ from intercom_sync.client.errors import (
     ScrollExistsError,
     TransientError,
 )
+from intercom_sync.client.http import ApiResponse
 from intercom_sync.client.pagination import Request, ScrollPaginator
 from intercom_sync.engine.bounds import lower_bound, signpost
 from intercom_sync.engine.context import SyncContext
@@ -73,16 +74,18 @@ async def _scroll_with_restarts(ctx: SyncContext, spec: StreamSpec, scan: _Scan)
 
 
 async def _scroll_once(ctx: SyncContext, spec: StreamSpec, scan: _Scan) -> None:
-    request: Request | None = Request.get(spec.endpoint)
+    async def send(request: Request) -> ApiResponse:
+        return await _send_waiting_for_scroll(ctx, spec, request)
+
+    first = Request.get(spec.endpoint)
     paginator = ScrollPaginator(spec.records_key)
-    while request is not None:
-        response = await _send_waiting_for_scroll(ctx, spec, request)
-        records = [r for r in response.data.get(spec.records_key) or [] if isinstance(r, dict)]
-        await _write_page(ctx, spec, scan, records)
-        request = paginator.next_request(request, response.data)
+    async for page in ctx.pages(spec.name, first, paginator, spec.records_key, send=send):
+        await _write_page(ctx, spec, scan, page.records)
 
 
-async def _send_waiting_for_scroll(ctx: SyncContext, spec: StreamSpec, request: Request) -> Any:
+async def _send_waiting_for_scroll(
+    ctx: SyncContext, spec: StreamSpec, request: Request
+) -> ApiResponse:
     """A second scroll in the workspace is refused; the first expires within a minute."""
     waited = 0.0
     while True:

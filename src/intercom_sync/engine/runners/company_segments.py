@@ -6,6 +6,7 @@ longer lists are marked deleted in the same transaction.
 
 from __future__ import annotations
 
+from intercom_sync.client.paging import records_in
 from intercom_sync.engine.context import SyncContext
 from intercom_sync.store.base import PageWrite
 from intercom_sync.streams.catalog import StreamSpec
@@ -14,7 +15,7 @@ from intercom_sync.streams.transform import company_segment_edges, page_writes
 
 async def fetch_company_segments(ctx: SyncContext, spec: StreamSpec, company_id: str) -> PageWrite:
     response = await ctx.get(spec.name, spec.endpoint.format(id=company_id))
-    records = [r for r in response.data.get(spec.records_key) or [] if isinstance(r, dict)]
+    records = records_in(response.data, spec.records_key)
     connector = ctx.options.connector
     return PageWrite(
         table=spec.name,

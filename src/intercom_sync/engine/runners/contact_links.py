@@ -36,15 +36,12 @@ async def fetch_contact_links(ctx: SyncContext, spec: StreamSpec, contact_id: st
 
 
 async def _all_company_ids(ctx: SyncContext, spec: StreamSpec, contact_id: str) -> list[str]:
-    request: Request | None = Request.get(
+    first = Request.get(
         f"/contacts/{contact_id}/companies", {"page": 1, "per_page": _COMPANIES_PER_PAGE}
     )
-    paginator = PagePaginator("companies")
     found: list[str] = []
-    while request is not None:
-        response = await ctx.send(spec.name, request)
-        found += _ids(response.data.get("companies") or response.data.get("data"))
-        request = paginator.next_request(request, response.data)
+    async for page in ctx.pages(spec.name, first, PagePaginator("companies"), "companies"):
+        found += _ids(page.records or page.data.get("data"))
     return list(dict.fromkeys(found))
 
 

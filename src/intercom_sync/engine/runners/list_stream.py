@@ -6,8 +6,6 @@ deleted in the same transaction that stores the new checkpoint.
 
 from __future__ import annotations
 
-from typing import Any
-
 from intercom_sync.client.pagination import PagePaginator, Request
 from intercom_sync.engine.context import SyncContext
 from intercom_sync.store.base import PageWrite
@@ -19,17 +17,14 @@ async def run_list(ctx: SyncContext, spec: StreamSpec) -> None:
     result = ctx.result(spec.name)
     pass_id = ctx.run_id
     parent_id = spec.params.get("model")  # data attributes: the model is the parent key
-    request: Request | None = Request.get(spec.endpoint, spec.params or None)
+    first = Request.get(spec.endpoint, spec.params or None)
     paginator = PagePaginator(spec.records_key)
-    while request is not None:
-        response = await ctx.send(spec.name, request)
-        records = _records(response.data, spec.records_key)
+    async for page in ctx.pages(spec.name, first, paginator, spec.records_key):
         writes = page_writes(
-            spec.name, records, parent_id=parent_id, connector=ctx.options.connector
+            spec.name, page.records, parent_id=parent_id, connector=ctx.options.connector
         )
         await ctx.apply(PageWrite(table=spec.name, records=writes, seen_pass=pass_id))
-        await ctx.page_done(spec.name, len(records))
-        request = paginator.next_request(request, response.data)
+        await ctx.page_done(spec.name, len(page.records))
     state = {"completed_at": ctx.now(), "records": result.records}
     result.deleted = await ctx.store.call(
         ctx.store.store.mark_deleted,
@@ -40,10 +35,3 @@ async def run_list(ctx: SyncContext, spec: StreamSpec) -> None:
         entity_type=spec.entity_type,
         connector=ctx.options.connector,
     )
-
-
-def _records(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    records = data.get(key)
-    if not isinstance(records, list):
-        return []
-    return [r for r in records if isinstance(r, dict)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from intercom_sync.client.paging import records_in
 from intercom_sync.engine.context import SyncContext
 from intercom_sync.store.base import PageWrite, PartsGap
 from intercom_sync.streams.catalog import StreamSpec
@@ -22,7 +23,7 @@ async def fetch_conversation_parts(
     response = await ctx.get(spec.name, spec.endpoint.format(id=conversation_id))
     conversation = dict(response.data)
     listing = conversation.pop("conversation_parts", None) or {}
-    fetched = [p for p in listing.get("conversation_parts") or [] if isinstance(p, dict)]
+    fetched = records_in(listing, "conversation_parts")
     stored = await ctx.store.call(ctx.store.store.stored_parts, conversation_id)
     everything = merge_parts(stored, fetched)
     connector = ctx.options.connector
