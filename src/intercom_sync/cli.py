@@ -128,6 +128,38 @@ def sync(
 
 
 @app.command()
+def verify(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="API base URL (overrides region).")
+    ] = None,
+    streams: Annotated[
+        str | None,
+        typer.Option("--streams", help="Comma-separated streams (default: every counted one)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of lines.")] = False,
+) -> None:
+    """Compare the store with Intercom's own counts, per stream, and say where they differ.
+
+    Intercom's search counts the records of any span of updated_at; verify counts the
+    store's over the same spans up to each stream's cursor, and narrows every disagreement
+    down to the spans that hold it. It writes nothing but the result (shown by `status`
+    and the dashboard); the next `sync` re-reads what disagrees.
+
+    Exit 0 when every checked stream agrees, 1 when one does not (or Intercom cannot be
+    reached), 2 for a rejected token or bad configuration.
+    """
+    from intercom_sync.commands.verify_cmd import run_verify
+
+    settings = load(
+        config,
+        {"store_url": store, "base_url": base_url, "resources": split_list(streams)},
+    )
+    raise typer.Exit(run_verify(settings, console=console, as_json=as_json))
+
+
+@app.command()
 def status(
     config: ConfigOpt = None,
     store: StoreOpt = None,

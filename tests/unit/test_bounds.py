@@ -19,6 +19,7 @@ from intercom_sync.engine.bounds import (
     plan_search_pass,
     query_bound,
     search_body,
+    upper_query_bound,
 )
 
 START = 1_600_000_000
@@ -162,3 +163,54 @@ def test_the_watermark_never_passes_an_unfinished_slice(order: list[int]) -> Non
         prefix = next((i for i in range(12) if i not in finished), 12)
         assert cursor == (ends[prefix - 1] if prefix else None)
     assert cursor == ends[-1]
+
+
+# --- a cursor never ahead of the data ----------------------------------------------------------
+
+
+def test_a_completed_pass_stores_the_newest_record_read_when_it_is_behind_the_signpost() -> None:
+    """Guards: a cursor never runs ahead of the data (a stalled index shows records hours
+    behind the server's clock; storing the signpost would put them behind the cursor)."""
+    p = SearchPass("p", False, START, signpost=START + 1000)
+    read = p.advanced(START + 400).advanced(START + 250)
+    assert read.completed_cursor(previous=START) == START + 400
+    assert p.advanced(START + 5000).completed_cursor(previous=START) == START + 1000
+
+
+def test_a_pass_that_read_nothing_keeps_the_previous_cursor_or_its_lower_bound() -> None:
+    p = SearchPass("p", False, START + 7, signpost=START + 1000)
+    assert p.completed_cursor(previous=START + 3) == START + 3
+    assert p.completed_cursor(previous=None) == START + 7
+
+
+def test_out_of_order_records_still_count_as_read_but_not_as_a_resume_point() -> None:
+    p = SearchPass("p", True, START, signpost=START + 1000, resume_from=START + 50)
+    seen = p.restarted().saw(START + 90)
+    assert seen.resume_from is None and seen.query_lower == START
+    assert seen.completed_cursor(previous=None) == START + 90
+    assert SearchPass.from_state(seen.to_state()) == seen
+
+
+def test_an_upper_bound_covers_the_whole_last_second_or_local_day() -> None:
+    assert upper_query_bound(START, day_granular=False, timezone=None) == START + 1
+    assert upper_query_bound(START, day_granular=True, timezone=None) is None
+    zone = ZoneInfo("America/New_York")
+    for upper in (START, START + 3_600 * 20, 1_710_050_000):  # the last: a DST change
+        value = upper_query_bound(upper, day_granular=True, timezone="America/New_York")
+        assert value is not None
+        day = datetime.fromtimestamp(upper, zone).date()
+        assert datetime.fromtimestamp(value, zone).date() == day + timedelta(days=1)
+
+
+def test_a_span_body_bounds_both_ends() -> None:
+    body = search_body(41, per_page=1, upper=100, sort=False)
+    assert body == {
+        "query": {
+            "operator": "AND",
+            "value": [
+                {"field": "updated_at", "operator": ">", "value": 41},
+                {"field": "updated_at", "operator": "<", "value": 100},
+            ],
+        },
+        "pagination": {"per_page": 1},
+    }

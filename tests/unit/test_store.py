@@ -134,6 +134,34 @@ def test_mark_deleted_respects_the_range_the_pass_covered(store: Store) -> None:
     assert rows(store, "SELECT id FROM contacts WHERE deleted_at IS NOT NULL") == [("x",)]
 
 
+def test_a_full_pass_can_mark_only_the_unseen_rows_confirmed_gone(store: Store) -> None:
+    records = [contact("a", 10), contact("b", 11), contact("c", 12)]
+    store.apply(PageWrite(table="contacts", records=records, seen_pass="p1"), 1)
+    store.apply(PageWrite(table="contacts", records=[contact("a", 10)], seen_pass="p2"), 2)
+    assert store.unseen_keys("contacts", "p2") == [("b",), ("c",)]
+    # "a" was seen, so asking to mark it does nothing; "b" is unseen but still exists.
+    marked = store.mark_deleted(
+        "contacts", "p2", 50, entity_type="intercom_contact", keys=[("a",), ("c",)]
+    )
+    assert marked == 1
+    assert rows(store, "SELECT id FROM contacts WHERE deleted_at IS NOT NULL") == [("c",)]
+    assert rows(store, "SELECT entity_id FROM entities WHERE deleted_at IS NOT NULL") == [("c",)]
+    assert store.mark_deleted("contacts", "p2", 51, keys=[]) == 0
+
+
+def test_rows_are_counted_per_span_live_or_seen_in_a_pass(store: Store) -> None:
+    store.apply(
+        PageWrite(table="contacts", records=[contact(str(i), i) for i in range(10)], seen_pass="p"),
+        1,
+    )
+    store.apply(PageWrite(table="contacts", records=[contact("x", 5)]), 2)
+    store.mark_deleted("contacts", "p", 3, keys=[("x",)])
+    assert store.count_rows("contacts", 2, 6) == 5  # 2..6 live, "x" deleted
+    assert store.count_rows("contacts", 0, 9, seen_pass="p") == 10
+    assert store.count_rows("contacts", 20, 30) == 0
+    assert store.live_versions("contacts", 8, 100) == {"8": 8, "9": 9}
+
+
 def test_a_stale_record_still_counts_as_seen_and_is_not_deleted(store: Store) -> None:
     store.apply(PageWrite(table="contacts", records=[contact("a", 20)], seen_pass="p1"), 1)
     store.apply(PageWrite(table="contacts", records=[contact("a", 10)], seen_pass="p2"), 2)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from intercom_sync.engine.runners.completeness import verification_key
 from intercom_sync.store.base import Store
 from intercom_sync.streams.catalog import CATALOG
 
@@ -26,6 +27,8 @@ class StreamStatus:
     error: str | None
     warning: str | None
     flags: list[str]
+    # The last check against Intercom's counts (by a sync or `verify`), as recorded.
+    verified: dict[str, Any] | None = None
 
 
 @dataclass
@@ -70,6 +73,7 @@ def store_status(store: Store) -> StoreStatus:
                 error=last.get("error"),
                 warning=last.get("warning"),
                 flags=flags,
+                verified=states.get(verification_key(spec.name)),
             )
         )
     interrupted = store.query("SELECT count(*) FROM _sync_runs WHERE status = 'interrupted'")[0][0]
@@ -96,6 +100,20 @@ def _last_run(store: Store) -> dict[str, Any] | None:
     }
 
 
+def verified_text(record: dict[str, Any] | None) -> str:
+    """The last count check in a few words: when, and whether the copy agreed."""
+    if not record:
+        return "—"
+    when = _when(record.get("at"))
+    if "intercom" not in record:
+        return f"not checked ({record.get('skipped') or 'no count'}) {when}"
+    theirs, ours = int(record["intercom"]), int(record["store"])
+    if theirs == ours:
+        return f"agrees ({theirs:,}) {when}"
+    gap = f"{theirs - ours:,} missing" if theirs > ours else f"{ours - theirs:,} extra"
+    return f"DISAGREES ({gap}) {when}"
+
+
 def _when(ts: int | None) -> str:
     if not ts:
         return "—"
@@ -114,7 +132,8 @@ def render_status(console: Console, status: StoreStatus, store_label: str) -> No
             "on record"
         )
     table = Table(title_justify="left")
-    for column in ("stream", "rows", "deleted", "last success", "cursor", "last run", "notes"):
+    columns = ("stream", "rows", "deleted", "last success", "cursor", "last run", "verified")
+    for column in (*columns, "notes"):
         justify: Literal["left", "right"] = "right" if column in ("rows", "deleted") else "left"
         table.add_column(column, justify=justify, overflow="fold")
     for s in status.streams:
@@ -126,6 +145,7 @@ def render_status(console: Console, status: StoreStatus, store_label: str) -> No
             _when(s.last_success),
             _when(s.cursor),
             s.last_status or "—",
+            escape(verified_text(s.verified)),
             escape(notes),
         )
     console.print(table)

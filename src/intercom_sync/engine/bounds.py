@@ -6,6 +6,9 @@ The rules, each one a way the peers lose data:
   server's clock), because search indexes show writes minutes late. The next pass starts
   there, so it overlaps this one by the lag (plus `lookback_days`), and the upsert by
   primary key de-duplicates the overlap.
+* Never ahead of the data: nor past the newest `updated_at` the pass actually read. A
+  stalled index, or a server clock ahead of what search shows, would otherwise put every
+  record changed in the gap behind the cursor for good; this way it costs a re-read.
 * Contact search compares dates by calendar day in the workspace's time zone: to get every
   record with `updated_at >= lower`, ask from the day before and filter exactly here.
 * A crashed pass resumes from the newest `updated_at` it committed (records come sorted
@@ -33,8 +36,9 @@ class SearchPass:
     pass_id: str
     full: bool
     lower: int  # keep records with updated_at >= lower
-    signpost: int  # the cursor this pass stores when it completes
+    signpost: int  # the cursor this pass stores at most when it completes
     resume_from: int | None = None  # newest updated_at committed so far (sorted input)
+    newest: int | None = None  # newest updated_at read so far, in whatever order
 
     @property
     def query_lower(self) -> int:
@@ -50,24 +54,51 @@ class SearchPass:
             "lower": self.lower,
             "signpost": self.signpost,
             "resume_from": self.resume_from,
+            "newest": self.newest,
         }
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> SearchPass:
-        resume = data.get("resume_from")
+        resume, newest = data.get("resume_from"), data.get("newest")
         return cls(
             pass_id=str(data["pass_id"]),
             full=bool(data["full"]),
             lower=int(data["lower"]),
             signpost=int(data["signpost"]),
             resume_from=None if resume is None else int(resume),
+            newest=None if newest is None else int(newest),
         )
 
     def advanced(self, page_max: int | None) -> SearchPass:
+        """After a committed page whose newest record is `page_max` (None: nothing kept)."""
         if page_max is None:
             return self
         current = self.resume_from if self.resume_from is not None else page_max
-        return replace(self, resume_from=max(current, page_max))
+        return replace(
+            self, resume_from=max(current, page_max), newest=_newer(self.newest, page_max)
+        )
+
+    def saw(self, newest: int | None) -> SearchPass:
+        """Note records read up to `newest` without trusting them as a resume point."""
+        return replace(self, newest=_newer(self.newest, newest))
+
+    def restarted(self) -> SearchPass:
+        """The same pass with no resume point (its input was found out of order)."""
+        return replace(self, resume_from=None)
+
+    def completed_cursor(self, previous: Any) -> int:
+        """The cursor a completed pass stores: `min(signpost, newest read)` — never past
+        the data it saw — or, if it read nothing, the previous cursor (else its lower
+        bound)."""
+        if self.newest is None:
+            return int(previous) if previous is not None else self.lower
+        return min(self.signpost, self.newest)
+
+
+def _newer(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    return a if b is None else max(a, b)
 
 
 def signpost(server_now: float, search_lag: float) -> int:
@@ -143,13 +174,36 @@ def updated_at_query(bound: int) -> dict[str, Any]:
     return {"field": "updated_at", "operator": ">", "value": bound}
 
 
-def search_body(bound: int, per_page: int = 150) -> dict[str, Any]:
-    """An explicit ascending sort: records that change while we page move to the end."""
-    return {
-        "query": updated_at_query(bound),
-        "pagination": {"per_page": per_page},
-        "sort": {"field": "updated_at", "order": "ascending"},
-    }
+def upper_query_bound(upper: int, *, day_granular: bool, timezone: str | None) -> int | None:
+    """The value for an `updated_at <` filter that returns every record with
+    `updated_at <= upper`: `upper + 1` for exact fields; for day-granular ones an instant
+    on the local day AFTER upper's day (`<` matches before that day starts). None when the
+    day boundaries are unknown (no time zone)."""
+    if not day_granular:
+        return upper + 1
+    zone = _zone(timezone)
+    if zone is None:
+        return None
+    local = datetime.fromtimestamp(upper, zone)
+    day_after_noon = (local + timedelta(days=1)).replace(hour=12, minute=0, second=0)
+    return int(day_after_noon.timestamp())
+
+
+def search_body(
+    bound: int, per_page: int = 150, *, upper: int | None = None, sort: bool = True
+) -> dict[str, Any]:
+    """An explicit ascending sort: records that change while we page move to the end.
+    `upper` adds an `updated_at < upper` filter (a span to re-read or count)."""
+    query = updated_at_query(bound)
+    if upper is not None:
+        query = {
+            "operator": "AND",
+            "value": [query, {"field": "updated_at", "operator": "<", "value": upper}],
+        }
+    body: dict[str, Any] = {"query": query, "pagination": {"per_page": per_page}}
+    if sort:
+        body["sort"] = {"field": "updated_at", "order": "ascending"}
+    return body
 
 
 def activity_slices(lower: int, upper: int, slice_days: int) -> list[tuple[int, int]]:

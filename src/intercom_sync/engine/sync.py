@@ -6,7 +6,8 @@ import asyncio
 import logging
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -124,32 +125,29 @@ async def sync(
     interrupted = store.start_run(
         RunRecord(run_id, int(started), "full" if full else "incremental", os.getpid())
     )
-    client = IntercomClient(ClientOptions.from_settings(settings), transport=transport, clock=clock)
-    ctx = SyncContext(
-        client=client,
-        store=astore,
-        options=options or run_options(settings, full=full),
+    ctx = build_context(
+        settings,
+        astore,
+        options or run_options(settings, full=full),
+        transport=transport,
         clock=clock,
         run_id=run_id,
-        progress=progress or NullProgress(),
+        progress=progress,
         selected=frozenset(s.name for s in specs),
     )
     outcome: SyncOutcome | None = None
     final_status = "failed"
     try:
-        await _preflight(ctx)
-        await _run_all(ctx, specs)
+        with fatal_errors(settings):
+            await preflight(ctx)
+            await _run_all(ctx, specs)
         outcome = _outcome(ctx, started, interrupted)
         final_status = outcome.status
-    except AuthenticationError:
-        raise FatalSyncError(token_message(), EXIT_USAGE) from None
-    except UnreachableError as error:
-        raise FatalSyncError(unreachable_message(error, settings.api_host()), EXIT_FAILED) from None
     except (KeyboardInterrupt, asyncio.CancelledError):
         final_status = "interrupted"
         raise
     finally:
-        await client.aclose()
+        await ctx.client.aclose()
         astore.close()  # waits for the writer thread: nothing else touches the store now
         _record_finish(store, ctx, final_status, clock)
         store.optimize()
@@ -169,7 +167,42 @@ async def _run_all(ctx: SyncContext, specs: list[StreamSpec]) -> None:
         raise failed.exceptions[0] from None
 
 
-async def _preflight(ctx: SyncContext) -> None:
+def build_context(
+    settings: Settings,
+    store: AsyncStore,
+    options: RunOptions,
+    *,
+    transport: httpx.AsyncBaseTransport | None,
+    clock: Clock,
+    run_id: str,
+    progress: ProgressSink | None,
+    selected: frozenset[str],
+) -> SyncContext:
+    """A run's client and everything its runners share (also used by `verify`)."""
+    client = IntercomClient(ClientOptions.from_settings(settings), transport=transport, clock=clock)
+    return SyncContext(
+        client=client,
+        store=store,
+        options=options,
+        clock=clock,
+        run_id=run_id,
+        progress=progress or NullProgress(),
+        selected=selected,
+    )
+
+
+@contextmanager
+def fatal_errors(settings: Settings) -> Iterator[None]:
+    """A rejected token or an unreachable host ends the run as a `FatalSyncError`."""
+    try:
+        yield
+    except AuthenticationError:
+        raise FatalSyncError(token_message(), EXIT_USAGE) from None
+    except UnreachableError as error:
+        raise FatalSyncError(unreachable_message(error, settings.api_host()), EXIT_FAILED) from None
+
+
+async def preflight(ctx: SyncContext) -> None:
     """`GET /me` proves the token before any stream starts, and tells the workspace's time
     zone (contact search compares dates by its calendar days). When it fails for good,
     no stream starts: every one of them would fail the same way."""

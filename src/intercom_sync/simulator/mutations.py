@@ -477,9 +477,11 @@ class Mutator:
 
     # -- a realistic mix -------------------------------------------------------------------
 
-    def random(self, n: int) -> list[Mutation]:
-        """`n` operations drawn from `RANDOM_MIX` (an impossible one becomes a new contact)."""
-        ops, weights = list(RANDOM_MIX), list(RANDOM_MIX.values())
+    def random(self, n: int, *, deletions: bool = True) -> list[Mutation]:
+        """`n` operations drawn from `RANDOM_MIX` (an impossible one becomes a new contact);
+        `deletions=False` leaves out the operations that delete records."""
+        mix = {op: w for op, w in RANDOM_MIX.items() if deletions or not op.startswith("delete")}
+        ops, weights = list(mix), list(mix.values())
         done: list[Mutation] = []
         for _ in range(n):
             op = self.rng.choices(ops, weights)[0]

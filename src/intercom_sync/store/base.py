@@ -165,10 +165,12 @@ class Store(ABC):
         entity_type: str | None = None,
         connector: str = "intercom",
         cascade: tuple[str, ...] = (),
+        keys: Sequence[tuple[str, ...]] | None = None,
     ) -> int:
         """End a full pass: rows of `table` not seen in `pass_id` get `deleted_at = now`,
         and so do their entities (`entity_type`) and the rows of the `cascade` child tables
-        that belong to them; checkpoints in `state` are stored in the same transaction."""
+        that belong to them; checkpoints in `state` are stored in the same transaction.
+        With `keys`, only those of the unseen rows (the ones confirmed gone) are marked."""
 
     @abstractmethod
     def save_state(self, states: dict[str, dict[str, Any]], now: int) -> None: ...
@@ -183,6 +185,20 @@ class Store(ABC):
     @abstractmethod
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only statement written with `?` placeholders (translated per dialect)."""
+
+    @abstractmethod
+    def count_rows(self, table: str, lo: int, hi: int, *, seen_pass: str | None = None) -> int:
+        """Live rows with `lo <= updated_at <= hi` (with `seen_pass`: rows seen in it)."""
+
+    @abstractmethod
+    def live_versions(self, table: str, lo: int, hi: int) -> dict[str, int]:
+        """id -> updated_at of the live rows with `lo <= updated_at <= hi`."""
+
+    @abstractmethod
+    def unseen_keys(
+        self, table: str, pass_id: str, *, updated_since: int | None = None
+    ) -> list[tuple[str, ...]]:
+        """Keys of live rows a full pass `pass_id` did not see (what it would mark)."""
 
     @abstractmethod
     def stored_parts(self, conversation_id: str) -> list[dict[str, Any]]:

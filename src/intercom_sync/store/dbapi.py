@@ -356,33 +356,86 @@ class DbApiStore(Store):
         entity_type: str | None = None,
         connector: str = "intercom",
         cascade: tuple[str, ...] = (),
+        keys: Sequence[tuple[str, ...]] | None = None,
     ) -> int:
         t = RAW_TABLES[table]
+        where, params = self._unseen_where(t, pass_id, updated_since)
+        d = self.dialect_def
+        with self._tx() as cur:
+            if keys is not None:
+                marked = self._mark_keys(
+                    cur, t, where, params, list(keys), now, entity_type, connector
+                )
+            else:
+                self._mark_entities(cur, t, where, params, now, entity_type, connector)
+                cur.execute(
+                    d.translate(f"UPDATE {t.name} SET deleted_at = ? WHERE {where}"),
+                    (now, *params),
+                )
+                marked = int(cur.rowcount or 0)
+            for child in cascade:
+                self._mark_orphans(cur, RAW_TABLES[child], t, now)
+            self._write_state(cur, state or {}, now)
+        return marked
+
+    def _unseen_where(
+        self, t: RawTable, pass_id: str, updated_since: int | None
+    ) -> tuple[str, list[Any]]:
         conds = ["deleted_at IS NULL", "(seen_pass IS NULL OR seen_pass <> ?)"]
         params: list[Any] = [pass_id]
         if updated_since is not None and t.has_updated_at:
             conds.append("(updated_at IS NULL OR updated_at >= ?)")
             params.append(updated_since)
-        where = " AND ".join(conds)
-        d = self.dialect_def
-        with self._tx() as cur:
-            if entity_type is not None and t.key_names == ("id",):
-                cur.execute(
-                    d.translate(
-                        "UPDATE entities SET deleted_at = ? WHERE connector = ? "
-                        "AND entity_type = ? AND deleted_at IS NULL AND entity_id IN "
-                        f"(SELECT id FROM {t.name} WHERE {where})"
-                    ),
-                    (now * 1000, connector, entity_type, *params),
-                )
+        return " AND ".join(conds), params
+
+    def _mark_keys(
+        self,
+        cur: Any,
+        t: RawTable,
+        where: str,
+        params: list[Any],
+        keys: list[tuple[str, ...]],
+        now: int,
+        entity_type: str | None,
+        connector: str,
+    ) -> int:
+        """Mark just `keys` (each still unseen), in batches that fit a statement."""
+        marked = 0
+        for i in range(0, len(keys), _BATCH):
+            chunk = keys[i : i + _BATCH]
+            match = sql.key_match(self.dialect_def, t.key_names, len(chunk))
+            chunk_where = f"{where} AND {match}"
+            chunk_params = [*params, *(v for k in chunk for v in k)]
+            self._mark_entities(cur, t, chunk_where, chunk_params, now, entity_type, connector)
             cur.execute(
-                d.translate(f"UPDATE {t.name} SET deleted_at = ? WHERE {where}"), (now, *params)
+                self.dialect_def.translate(
+                    f"UPDATE {t.name} SET deleted_at = ? WHERE {chunk_where}"
+                ),
+                (now, *chunk_params),
             )
-            marked = int(cur.rowcount or 0)
-            for child in cascade:
-                self._mark_orphans(cur, RAW_TABLES[child], t, now)
-            self._write_state(cur, state or {}, now)
+            marked += int(cur.rowcount or 0)
         return marked
+
+    def _mark_entities(
+        self,
+        cur: Any,
+        t: RawTable,
+        where: str,
+        params: list[Any],
+        now: int,
+        entity_type: str | None,
+        connector: str,
+    ) -> None:
+        if entity_type is None or t.key_names != ("id",):
+            return
+        cur.execute(
+            self.dialect_def.translate(
+                "UPDATE entities SET deleted_at = ? WHERE connector = ? "
+                "AND entity_type = ? AND deleted_at IS NULL AND entity_id IN "
+                f"(SELECT id FROM {t.name} WHERE {where})"
+            ),
+            (now * 1000, connector, entity_type, *params),
+        )
 
     def _mark_orphans(self, cur: Any, child: RawTable, parent: RawTable, now: int) -> None:
         """Rows of a child table whose parent is marked deleted are deleted too."""
@@ -415,6 +468,37 @@ class DbApiStore(Store):
 
     def all_states(self) -> dict[str, dict[str, Any]]:
         return {s: _load_json(v) for s, v in self.query("SELECT stream, state FROM _sync_state")}
+
+    def count_rows(self, table: str, lo: int, hi: int, *, seen_pass: str | None = None) -> int:
+        t = RAW_TABLES[table]
+        where = "updated_at >= ? AND updated_at <= ?"
+        if seen_pass is None:
+            rows = self.query(
+                f"SELECT count(*) FROM {t.name} WHERE {where} AND deleted_at IS NULL", (lo, hi)
+            )
+        else:
+            rows = self.query(
+                f"SELECT count(*) FROM {t.name} WHERE {where} AND seen_pass = ?",
+                (lo, hi, seen_pass),
+            )
+        return int(rows[0][0])
+
+    def live_versions(self, table: str, lo: int, hi: int) -> dict[str, int]:
+        t = RAW_TABLES[table]
+        rows = self.query(
+            f"SELECT id, updated_at FROM {t.name} WHERE updated_at >= ? AND updated_at <= ? "
+            "AND deleted_at IS NULL",
+            (lo, hi),
+        )
+        return {str(i): int(u) for i, u in rows}
+
+    def unseen_keys(
+        self, table: str, pass_id: str, *, updated_since: int | None = None
+    ) -> list[tuple[str, ...]]:
+        t = RAW_TABLES[table]
+        where, params = self._unseen_where(t, pass_id, updated_since)
+        rows = self.query(f"SELECT {', '.join(t.key_names)} FROM {t.name} WHERE {where}", params)
+        return [tuple(str(v) for v in row) for row in rows]
 
     def stored_parts(self, conversation_id: str) -> list[dict[str, Any]]:
         rows = self.query(

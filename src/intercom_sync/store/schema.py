@@ -261,6 +261,7 @@ RAW_TABLES: dict[str, RawTable] = {
                 _text("team_assignee_id"),
                 _int("snoozed_until"),
             ),
+            indexes=(("updated_at",),),
         ),
         RawTable(
             "activity_logs",

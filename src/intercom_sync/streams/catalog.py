@@ -37,6 +37,9 @@ class StreamSpec:
     append_only: bool = False
     # False for streams that only write shapes (edges), with no raw table of their own.
     has_table: bool = True
+    # `GET` of one record by id: a full pass confirms with it that a row it did not see
+    # is really gone (404) before marking it deleted.
+    record_path: str | None = None
     description: str = ""
 
 
@@ -99,6 +102,7 @@ CATALOG: tuple[StreamSpec, ...] = (
         method="POST",
         day_granular=True,
         children=("contact_links",),
+        record_path="/contacts/{id}",
         description="Users and leads",
     ),
     StreamSpec(
@@ -120,6 +124,7 @@ CATALOG: tuple[StreamSpec, ...] = (
         "intercom_conversation",
         method="POST",
         children=("conversation_parts",),
+        record_path="/conversations/{id}",
         description="Conversations with statistics",
     ),
     StreamSpec(
@@ -140,6 +145,7 @@ CATALOG: tuple[StreamSpec, ...] = (
         _USERS,
         "intercom_company",
         children=("company_segments",),
+        record_path="/companies/{id}",
         description="Companies (scroll API)",
     ),
     StreamSpec(
@@ -160,6 +166,7 @@ CATALOG: tuple[StreamSpec, ...] = (
         "intercom_ticket",
         method="POST",
         optional=True,
+        record_path="/tickets/{id}",
         description="Tickets (skipped when the token may not read them)",
     ),
     StreamSpec(
