@@ -17,6 +17,7 @@ from intercom_sync.simulator.service import Simulator
 from intercom_sync.simulator.spec import (
     DEFAULT_TOKEN,
     FaultSpec,
+    Quirks,
     RateLimitSpec,
     SimulatorConfig,
     WorldSpec,
@@ -40,12 +41,14 @@ def loopback_simulator(
     *,
     faults: FaultSpec | None = None,
     rate_limit: RateLimitSpec | None = None,
+    quirks: Quirks | None = None,
 ) -> Iterator[Loopback]:
     clock = OffsetClock(offset=spec.now - time.time())
     config = SimulatorConfig(
         world=spec,
         faults=faults or FaultSpec(),
         rate_limit=rate_limit or RateLimitSpec(enabled=False),
+        quirks=quirks or Quirks(),
     )
     sim = Simulator(config, clock=clock)
     server = serve_in_thread(sim)
