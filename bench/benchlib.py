@@ -357,18 +357,27 @@ def _wait(
 
 
 # -- our own sync -----------------------------------------------------------------------------
-def sync_argv(url: str, store: Path, *, rate_limit: int, streams: Sequence[str] = ()) -> list[str]:
+def sync_argv(
+    url: str,
+    store: Path,
+    *,
+    rate_limit: int,
+    streams: Sequence[str] = (),
+    full: bool = True,
+    command: str = "sync",
+) -> list[str]:
     argv = [
         str(BIN / "intercom-sync"),
-        "sync",
+        command,
         "--store",
         f"sqlite:///{store}",
         "--base-url",
         url,
-        "--rate-limit",
-        str(rate_limit),
-        "--full",
     ]
+    if command == "sync":
+        argv += ["--rate-limit", str(rate_limit)]
+        if full:
+            argv.append("--full")
     if streams:
         argv += ["--streams", ",".join(streams)]
     return argv
@@ -400,6 +409,35 @@ def store_keys(db: Path, streams: Sequence[str]) -> dict[str, set[tuple[str, ...
     finally:
         conn.close()
     return out
+
+
+def last_run_streams(db: Path) -> dict[str, dict[str, Any]]:
+    """Per stream, what the store's last recorded run did (requests, check_requests, …)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        row = conn.execute(
+            "SELECT streams FROM _sync_runs ORDER BY started_at DESC, run_id DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    return dict(json.loads(row[0])) if row else {}
+
+
+def counting_share(db: Path) -> dict[str, Any]:
+    """How many of the last run's requests went to checking the copy against Intercom's
+    counts (the counts themselves and the re-reads of what disagreed), per search stream
+    and in all."""
+    streams = last_run_streams(db)
+    checks = {
+        name: int(s["check_requests"]) for name, s in streams.items() if "check_requests" in s
+    }
+    total = sum(int(s.get("requests") or 0) for s in streams.values())
+    return {
+        "check_requests": checks,
+        "check_requests_total": sum(checks.values()),
+        "requests_total": total,
+        "share": round(sum(checks.values()) / total, 5) if total else 0.0,
+    }
 
 
 def completeness(

@@ -23,6 +23,7 @@ from benchlib import (
     OUT,
     SimulatorArgs,
     completeness,
+    counting_share,
     floor_seconds,
     fresh_store,
     log,
@@ -78,6 +79,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "floor_ratio": round(measured.wall_seconds / floor, 3),
         "target_floor_ratio": 1.10,
         "completeness": check,
+        # Checking the copy against Intercom's counts is part of every pass (issue 10).
+        "counting": counting_share(store),
     }
 
 
@@ -96,6 +99,11 @@ def report(result: dict[str, Any]) -> None:
     print(f"requests         {result['requests']:,}  (429s: {result['responses_429']})")
     print(f"floor            {result['floor_seconds']:.1f} s at {DEFAULT_LIMIT:,}/min")
     print(f"floor ratio      {result['floor_ratio']:.3f}  (target ≤ 1.10)")
+    counting = result["counting"]
+    print(
+        f"counting         {counting['check_requests_total']} requests "
+        f"({100 * counting['share']:.3f} % of the sync's)"
+    )
     if result["completeness"]:
         short = {s: c for s, c in result["completeness"].items() if c["fraction"] < 1.0}
         print(f"complete copy    {'yes' if not short else f'NO: {short}'}")

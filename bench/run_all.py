@@ -1,4 +1,4 @@
-"""Run every benchmark of issues 2 and 5, one after the other, and summarise them.
+"""Run every benchmark of issues 2, 5 and 10, one after the other, and summarise them.
 
     .venv/bin/python bench/run_all.py --reduced    # `make bench`: all of them in < 10 min
     .venv/bin/python bench/run_all.py              # full sizes (about 1.5 hours)
@@ -21,7 +21,14 @@ from typing import Any
 
 from benchlib import OUT, REPO, log, write_result
 
-BENCHMARKS = ("floor_ratio", "local_ceiling", "memory", "peers", "simulator_throughput")
+BENCHMARKS = (
+    "floor_ratio",
+    "completeness",
+    "local_ceiling",
+    "memory",
+    "peers",
+    "simulator_throughput",
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -53,6 +60,16 @@ def verdicts(runs: dict[str, dict[str, Any]]) -> list[str]:
         lines.append(
             f"floor ratio {floor['floor_ratio']:.3f} (≤ 1.10), {floor['responses_429']} × 429 "
             f"over {floor['requests']:,} requests"
+        )
+    checked = (runs.get("completeness") or {}).get("result")
+    if checked:
+        full, inc = checked["full_sync"], checked["incremental"]
+        repair = checked["repair"]
+        lines.append(
+            f"counting {100 * full['share']:.3f} % of a full sync (≤ 1 %), "
+            f"{100 * inc['share']:.2f} % of an incremental one; "
+            f"{sum(repair['rows_deleted_by_hand'].values())} lost rows found and re-read in "
+            f"{repair['sync']['check_requests_total']} requests"
         )
     ceiling = (runs.get("local_ceiling") or {}).get("result")
     if ceiling:
