@@ -27,6 +27,8 @@ STREAM_COMPONENTS = {
     "conversation_parts": "conversation_part",
     "companies": "company",
     "company_segments": "segment",
+    "contact_segments": "segment",
+    "contact_tags": "tag",
     "tickets": "ticket",
     "activity_logs": "activity_log",
 }

@@ -20,6 +20,9 @@ OpenAPI files that touch objects the simulator serves are applied:
 
 Everything else (segments, tags, companies, data attributes) is unchanged.
 For 2.11 the stored record itself is returned: do not modify it.
+
+`company_shape` is not about versions: it drops a company's `segments` when the
+`company_segments_embedded` quirk is off.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ _KINDS = {
     "tags": "tag",
     "segments": "segment",
     "company_segments": "segment",
+    "contact_segments": "segment",
+    "contact_tags": "tag",
     "data_attributes": "data_attribute",
     "contact_attributes": "data_attribute",
     "company_attributes": "data_attribute",
@@ -83,6 +88,13 @@ def render(kind: str, record: Record, api_version: str) -> Record:
         raise ValueError(f"unsupported API version {api_version!r}; use {SUPPORTED_VERSIONS}")
     renderer = _RENDERERS_2_14.get(kind)
     return renderer(record) if renderer is not None else record
+
+
+def company_shape(company: Record, segments_embedded: bool) -> Record:
+    """The company as served: without `segments` when the scroll does not embed them."""
+    if segments_embedded:
+        return company
+    return {key: value for key, value in company.items() if key != "segments"}
 
 
 def ticket_state_object(category: str) -> Record:
