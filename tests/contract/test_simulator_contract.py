@@ -165,6 +165,13 @@ CASES = (
         _search(),
     ),
     Case(
+        "conversations list",
+        "GET",
+        "/conversations",
+        lambda s: "/conversations?per_page=25",
+        "paginated_conversation_response",
+    ),
+    Case(
         "conversation",
         "GET",
         "/conversations/{conversation_id}",
@@ -325,7 +332,7 @@ async def test_contact_companies_send_both_list_keys(
     assert body["companies"] == body["data"] and body["companies"]
 
 
-# --- memberships, embedded lists, company shapes ----------------------------------------------
+# --- memberships, embedded lists, company shapes, the conversation list ------------------------
 
 
 async def _search_pages(
@@ -465,6 +472,31 @@ async def test_companies_come_with_or_without_their_segments(version: str) -> No
         assert "segments" not in shapes[False][company_id]
         assert {**shapes[False][company_id], "segments": company["segments"]} == company
     assert any(company["segments"]["segments"] for company in shapes[True].values())
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_the_conversation_list_pages_every_conversation(
+    version: str, sim: Simulator, client: dict[str, httpx.AsyncClient]
+) -> None:
+    component = "paginated_conversation_response" if version == "2.11" else "conversation_list"
+    seen: list[str] = []
+    url = "/conversations?per_page=150"
+    for number in range(100):
+        page = (await client[version].get(url)).json()
+        if number == 0:  # validating is slow; every page has the same shape
+            assert_valid(version, component, page)
+        assert page["total_count"] == len(sim.world.conversations)
+        assert all("conversation_parts" not in c for c in page["conversations"])
+        seen.extend(c["id"] for c in page["conversations"])
+        following = page["pages"].get("next")
+        if not following:
+            break
+        url = f"/conversations?per_page=150&starting_after={following['starting_after']}"
+    assert seen == list(sim.world.conversations)
+    default = (await client[version].get("/conversations")).json()
+    assert default["pages"]["per_page"] == 20 and len(default["conversations"]) == 20
+    too_many = await client[version].get("/conversations?per_page=151")
+    assert too_many.status_code == 400
 
 
 # --- error bodies -------------------------------------------------------------------------------

@@ -313,10 +313,24 @@ def _cursor_pages(page: SearchPage) -> Body:
 
 def list_contacts(call: Call) -> Body:
     """GET /contacts: every live contact in natural order, paged by `starting_after`."""
-    per_page = _page_size(call, 50)
+    return _list_all(call, "contacts", 50)
+
+
+def list_conversations(call: Call) -> Body:
+    """GET /conversations: every conversation (search shape, no parts) in natural order,
+    paged by `starting_after` (`per_page` 20 by default, at most 150), in the
+    `conversation.list` envelope both descriptions give. The order is not documented;
+    creation order is stable under writes, so paging never skips or repeats one."""
+    return _list_all(call, "conversations", 20)
+
+
+def _list_all(call: Call, kind: str, default_per_page: int) -> Body:
+    """A cursor-paged list of every live record of `kind`, as the primary store has them
+    (no index lag)."""
+    per_page = _page_size(call, default_per_page)
     request = SearchRequest(None, per_page, call.query.get("starting_after") or None, None)
-    everything = CompiledQuery(None, None, None, cursors.fingerprint("contacts", "list"))
-    return _run_search(call, "contacts", everything, request, call.runtime.clock.now())
+    everything = CompiledQuery(None, None, None, cursors.fingerprint(kind, "list"))
+    return _run_search(call, kind, everything, request, call.runtime.clock.now())
 
 
 # --- contacts --------------------------------------------------------------------------------
