@@ -14,6 +14,10 @@ simulator follows the live API):
 * `GET /contacts/{id}/companies`: the schema names the list `companies`, the
   YAML's example (and the live API) `data`; the simulator sends both.
 * A 502 comes from the load balancer as an HTML page, not an `error.list`.
+
+2.12 and 2.13 (served, but their descriptions are not among the files here) are
+validated against the 2.14 components: every difference they have from 2.14 is a
+field 2.14 adds, and `tests/unit/test_sim_render.py` checks each one by name.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from intercom_sync.simulator.spec import (
 from tests.openapi_schemas import openapi_document, validation_errors
 
 VERSIONS = ("2.11", "2.14")
+# Versions served without their own description here: validated against 2.14's.
+LATER_VERSIONS = ("2.12", "2.13")
 ASCENDING = {"field": "updated_at", "order": "ascending"}
 EVERYTHING = {"field": "updated_at", "operator": ">", "value": 0}
 
@@ -234,7 +240,7 @@ def sim() -> Simulator:
 
 @pytest.fixture
 async def client(sim: Simulator, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    clients = {v: sim.client(api_version=v) for v in VERSIONS}
+    clients = {v: sim.client(api_version=v) for v in (*VERSIONS, *LATER_VERSIONS)}
     try:
         yield clients
     finally:
@@ -259,6 +265,19 @@ async def test_each_endpoint_answers_with_its_documented_component(
     body = response.json()
     assert_valid(version, component, body)
     if case.name == "companies scroll":  # leave no scroll open for the next case
+        sim.runtime.scrolls.abort(body["scroll_param"])
+
+
+@pytest.mark.parametrize("version", LATER_VERSIONS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+async def test_2_12_and_2_13_answer_with_the_2_14_components(
+    case: Case, version: str, sim: Simulator, client: dict[str, httpx.AsyncClient]
+) -> None:
+    response = await client[version].request(case.method, case.url(sim), json=case.body)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert_valid("2.14", expected_component(case, "2.14"), body)
+    if case.name == "companies scroll":
         sim.runtime.scrolls.abort(body["scroll_param"])
 
 
@@ -474,17 +493,18 @@ async def test_companies_come_with_or_without_their_segments(version: str) -> No
     assert any(company["segments"]["segments"] for company in shapes[True].values())
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", [*VERSIONS, *LATER_VERSIONS])
 async def test_the_conversation_list_pages_every_conversation(
     version: str, sim: Simulator, client: dict[str, httpx.AsyncClient]
 ) -> None:
     component = "paginated_conversation_response" if version == "2.11" else "conversation_list"
+    schema_version = version if version in VERSIONS else "2.14"
     seen: list[str] = []
     url = "/conversations?per_page=150"
     for number in range(100):
         page = (await client[version].get(url)).json()
         if number == 0:  # validating is slow; every page has the same shape
-            assert_valid(version, component, page)
+            assert_valid(schema_version, component, page)
         assert page["total_count"] == len(sim.world.conversations)
         assert all("conversation_parts" not in c for c in page["conversations"])
         seen.extend(c["id"] for c in page["conversations"])

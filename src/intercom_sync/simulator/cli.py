@@ -137,8 +137,8 @@ def simulate(
 ) -> None:
     """Serve a simulated Intercom workspace on 127.0.0.1 until Ctrl-C.
 
-    It answers the Intercom REST API (2.11, or 2.14 with an Intercom-Version
-    header) with seeded data, Intercom's quirks, rate limits and optional
+    It answers the Intercom REST API (2.11, or 2.12 to 2.14 with an
+    Intercom-Version header) with seeded data, Intercom's quirks, rate limits and optional
     faults. It prints the base URL and the access token to use; /_sim/* lets
     tests read the ground truth, move the clock and mutate the workspace.
     """
