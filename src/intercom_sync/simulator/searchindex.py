@@ -6,8 +6,8 @@ a `SearchIndex` keeps
 * the live records' keys `(updated_at, id)` in a sorted list, maintained on
   every write (so paging starts with a bisect, O(log n));
 * the creation order of ids (with tombstones, so positions stay stable), and
-  each id's position in it (so a search over a few known ids can page them in
-  that order without scanning everything);
+  — once a search over a few known ids asks for it — each id's position in
+  it, so such a search can page them in that order without scanning everything;
 * a history of recent writes `(at, id, old, new)`, pruned after `retention`
   seconds of simulated time.
 
@@ -51,7 +51,7 @@ class SearchIndex:
         self._keys: list[Key] | None = None
         self._keys_shared = False
         self.order: list[str] = list(records)
-        self.position: dict[str, int] = {record_id: at for at, record_id in enumerate(self.order)}
+        self._position: dict[str, int] | None = None  # built on first use
         self._history: list[_Write] = []
         self._times: list[float] = []
         self._base = 0  # absolute number of the first retained write
@@ -63,12 +63,24 @@ class SearchIndex:
         """How many writes this index has ever recorded."""
         return self._base + len(self._history)
 
+    @property
+    def position(self) -> dict[str, int]:
+        """Each id's position in `order`."""
+        if self._position is None:
+            self._position = {record_id: at for at, record_id in enumerate(self.order)}
+        return self._position
+
+    def _append(self, record_id: str) -> None:
+        if self._position is not None:
+            self._position[record_id] = len(self.order)
+        self.order.append(record_id)
+
     def _rebuild(self, generation: int) -> list[Key]:
         keys = sorted(record_key(record) for record in self.records.values())
+        known = set(self.order)
         for record_id in self.records:
-            if record_id not in self.position:
-                self.position[record_id] = len(self.order)
-                self.order.append(record_id)
+            if record_id not in known:
+                self._append(record_id)
         self._keys, self._keys_shared = keys, False
         self.synced_generation = generation
         return keys
@@ -94,9 +106,8 @@ class SearchIndex:
                 self._keys = keys = None
         if keys is not None and new is not None:
             bisect.insort(keys, record_key(new))
-        if old is None and new is not None and record_id not in self.position:
-            self.position[record_id] = len(self.order)
-            self.order.append(record_id)
+        if old is None and new is not None:
+            self._append(record_id)
         self._history.append(_Write(at, record_id, old, new))
         self._times.append(at)
         self._last_write[record_id] = self.writes - 1
