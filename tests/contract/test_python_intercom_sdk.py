@@ -137,6 +137,23 @@ async def test_sdk_finds_a_conversation_with_its_most_recent_parts(
     assert parsed.statistics.count_conversation_parts == world.parts.count(longest)
 
 
+async def test_sdk_lists_every_conversation_across_pages(
+    sdk: AsyncIntercom, sim: Simulator
+) -> None:
+    """`conversations.list()` (GET /conversations) follows its own cursor to the end."""
+    world = sim.world
+    pager = await sdk.conversations.list(per_page=15)
+    pages = 0
+    seen: list[tuple[str, Any, Any]] = []
+    async for page in pager.iter_pages():
+        pages += 1
+        seen.extend((c.id, c.state, c.updated_at) for c in page.items or [])
+    assert pages == -(-len(world.conversations) // 15) > 1
+    assert seen == [(c["id"], c["state"], c["updated_at"]) for c in world.conversations.values()]
+    everything = [c.id async for c in await sdk.conversations.list()]  # default page size
+    assert everything == list(world.conversations)
+
+
 async def test_sdk_scrolls_every_company_once(sdk: AsyncIntercom, sim: Simulator) -> None:
     sim.set_quirks(scroll_page_size=10)
     opened = sim.stats.scrolls_opened

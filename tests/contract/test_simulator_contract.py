@@ -14,13 +14,17 @@ simulator follows the live API):
 * `GET /contacts/{id}/companies`: the schema names the list `companies`, the
   YAML's example (and the live API) `data`; the simulator sends both.
 * A 502 comes from the load balancer as an HTML page, not an `error.list`.
+
+2.12 and 2.13 (served, but their descriptions are not among the files here) are
+validated against the 2.14 components: every difference they have from 2.14 is a
+field 2.14 adds, and `tests/unit/test_sim_render.py` checks each one by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -37,6 +41,8 @@ from intercom_sync.simulator.spec import (
 from tests.openapi_schemas import openapi_document, validation_errors
 
 VERSIONS = ("2.11", "2.14")
+# Versions served without their own description here: validated against 2.14's.
+LATER_VERSIONS = ("2.12", "2.13")
 ASCENDING = {"field": "updated_at", "order": "ascending"}
 EVERYTHING = {"field": "updated_at", "operator": ">", "value": 0}
 
@@ -165,6 +171,13 @@ CASES = (
         _search(),
     ),
     Case(
+        "conversations list",
+        "GET",
+        "/conversations",
+        lambda s: "/conversations?per_page=25",
+        "paginated_conversation_response",
+    ),
+    Case(
         "conversation",
         "GET",
         "/conversations/{conversation_id}",
@@ -227,7 +240,7 @@ def sim() -> Simulator:
 
 @pytest.fixture
 async def client(sim: Simulator, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    clients = {v: sim.client(api_version=v) for v in VERSIONS}
+    clients = {v: sim.client(api_version=v) for v in (*VERSIONS, *LATER_VERSIONS)}
     try:
         yield clients
     finally:
@@ -252,6 +265,19 @@ async def test_each_endpoint_answers_with_its_documented_component(
     body = response.json()
     assert_valid(version, component, body)
     if case.name == "companies scroll":  # leave no scroll open for the next case
+        sim.runtime.scrolls.abort(body["scroll_param"])
+
+
+@pytest.mark.parametrize("version", LATER_VERSIONS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+async def test_2_12_and_2_13_answer_with_the_2_14_components(
+    case: Case, version: str, sim: Simulator, client: dict[str, httpx.AsyncClient]
+) -> None:
+    response = await client[version].request(case.method, case.url(sim), json=case.body)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert_valid("2.14", expected_component(case, "2.14"), body)
+    if case.name == "companies scroll":
         sim.runtime.scrolls.abort(body["scroll_param"])
 
 
@@ -323,6 +349,174 @@ async def test_contact_companies_send_both_list_keys(
 ) -> None:
     body = (await client["2.11"].get(f"/contacts/{_busiest_contact(sim)}/companies")).json()
     assert body["companies"] == body["data"] and body["companies"]
+
+
+# --- memberships, embedded lists, company shapes, the conversation list ------------------------
+
+
+async def _search_pages(
+    client: httpx.AsyncClient, query: dict[str, Any], per_page: int
+) -> list[dict[str, Any]]:
+    pages: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        body = {"query": query, "pagination": {"per_page": per_page, "starting_after": cursor}}
+        response = await client.post("/contacts/search", json=body)
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        following = pages[-1]["pages"].get("next")
+        cursor = following["starting_after"] if following else None
+        if cursor is None:
+            return pages
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("field", ["segment_id", "tag_id"])
+@pytest.mark.parametrize("operator", ["=", "!="])
+async def test_contact_search_by_membership_lists_exactly_the_members(
+    version: str, field: str, operator: str, sim: Simulator, client: dict[str, httpx.AsyncClient]
+) -> None:
+    """`segment_id`/`tag_id` `=` X lists X's members (a contact whose eleventh tag is X
+    too), `!=` X everyone else; `total_count` counts them on every page."""
+    world = sim.world
+    if field == "segment_id":
+        kind: Literal["tags", "segments"] = "segments"
+        group = max(world.segments, key=lambda g: len(world.contact_links.members("segments", g)))
+    else:
+        kind, heavy = "tags", _heaviest(sim, "tag_ids")
+        group = world.contact_links[heavy].tag_ids[-1]  # beyond the ten it embeds
+        assert group not in [t["id"] for t in world.contacts[heavy]["tags"]["data"]]
+    members = set(world.contact_links.members(kind, group))
+    expected = members if operator == "=" else set(world.contacts) - members
+    query = {"field": field, "operator": operator, "value": group}
+    per_page = 10 if kind == "tags" and operator == "=" else 150  # several pages each
+    pages = await _search_pages(client[version], query, per_page)
+    for page in (pages[0], pages[-1]):  # validating is slow; every page has the same shape
+        assert_valid(version, "contact_list", page)
+    assert {page["total_count"] for page in pages} == {len(expected)}
+    found = [contact["id"] for page in pages for contact in page["data"]]
+    assert len(found) == len(set(found)) and set(found) == expected and len(pages) > 1
+    if field == "tag_id" and operator == "=":
+        assert heavy in found
+
+
+@pytest.mark.parametrize("field", ["segment_id", "tag_id"])
+@pytest.mark.parametrize("operator", ["IN", "NIN", "~", "!~", "^", "$", ">", "<", ">=", "<="])
+async def test_membership_fields_take_only_equality(
+    field: str, operator: str, sim: Simulator, client: dict[str, httpx.AsyncClient]
+) -> None:
+    """The contact search description allows `=` and `!=` on `tag_id` (and lists both
+    fields as strings); anything else is a 400 `parameter_invalid` error body."""
+    value: Any = ["1"] if operator in ("IN", "NIN") else "1"
+    body = {"query": {"field": field, "operator": operator, "value": value}}
+    for version in VERSIONS:
+        response = await client[version].post("/contacts/search", json=body)
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"][0]["code"] == "parameter_invalid"
+        assert_valid(version, "error", response.json())
+
+
+def _heaviest(sim: Simulator, attribute: str) -> str:
+    links = sim.world.contact_links
+    return max(links, key=lambda c: len(getattr(links[c], attribute)))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_contact_embeds_ten_tags_and_says_it_has_more(
+    version: str, sim: Simulator, client: dict[str, httpx.AsyncClient]
+) -> None:
+    contact_id = _heaviest(sim, "tag_ids")
+    all_tags = sim.world.contact_links[contact_id].tag_ids
+    assert len(all_tags) > 10
+    contact = (await client[version].get(f"/contacts/{contact_id}")).json()
+    assert_valid(version, "contact", contact)
+    embedded = contact["tags"]
+    assert [tag["id"] for tag in embedded["data"]] == all_tags[:10]
+    assert embedded["has_more"] is True and embedded["total_count"] == len(all_tags)
+    assert embedded["url"] == f"/contacts/{contact_id}/tags"
+    assert all(tag["url"] == f"/tags/{tag['id']}" for tag in embedded["data"])
+    full = (await client[version].get(embedded["url"])).json()
+    assert_valid(version, "tag_list", full)
+    assert [tag["id"] for tag in full["data"]] == all_tags
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_contact_embeds_ten_companies_and_pages_the_rest(
+    version: str, sim: Simulator, client: dict[str, httpx.AsyncClient]
+) -> None:
+    contact_id = _heaviest(sim, "company_ids")
+    all_companies = sim.world.contact_links[contact_id].company_ids
+    assert len(all_companies) > 10
+    embedded = (await client[version].get(f"/contacts/{contact_id}")).json()["companies"]
+    assert [company["id"] for company in embedded["data"]] == all_companies[:10]
+    assert embedded["has_more"] is True and embedded["total_count"] == len(all_companies)
+    seen: list[str] = []
+    url: str | None = f"{embedded['url']}?per_page=4"
+    while url is not None:
+        page = (await client[version].get(url)).json()
+        assert_valid(version, "contact_attached_companies", page)
+        assert page["total_count"] == len(all_companies)
+        seen.extend(company["id"] for company in page["companies"])
+        url = page["pages"].get("next")
+    assert seen == all_companies
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_companies_come_with_or_without_their_segments(version: str) -> None:
+    """`company_segments_embedded` on: the scroll's companies carry their complete
+    `segment.list`; off: no `segments` key anywhere a company is served, and
+    `/companies/{id}/segments` is the one source."""
+    sim = Simulator(SimulatorConfig(world=WorldSpec.preset("tiny", companies=30)))
+    world = sim.world
+    shapes: dict[bool, dict[str, Any]] = {}
+    async with sim.client(api_version=version) as http:
+        for embedded in (True, False):
+            sim.set_quirks(company_segments_embedded=embedded)
+            page = (await http.get("/companies/scroll")).json()
+            assert_valid(version, "company_scroll", page)
+            sim.runtime.scrolls.abort(page["scroll_param"])
+            shapes[embedded] = {company["id"]: company for company in page["data"]}
+            company_id = next(c for c, ids in world.company_segment_ids.items() if ids)
+            one = (await http.get(f"/companies/{company_id}")).json()
+            assert ("segments" in one) is embedded
+            listed = (await http.get(f"/companies/{company_id}/segments")).json()
+            assert_valid(version, "company_attached_segments", listed)
+            assert [s["id"] for s in listed["data"]] == world.company_segment_ids[company_id]
+            truth = sim.truth(version)["companies"]
+            assert all(("segments" in record) is embedded for record in truth.values())
+    for company_id, company in shapes[True].items():
+        embedded_ids = [segment["id"] for segment in company["segments"]["segments"]]
+        assert embedded_ids == world.company_segment_ids[company_id]
+        assert company["segments"]["type"] == "segment.list"
+        assert "segments" not in shapes[False][company_id]
+        assert {**shapes[False][company_id], "segments": company["segments"]} == company
+    assert any(company["segments"]["segments"] for company in shapes[True].values())
+
+
+@pytest.mark.parametrize("version", [*VERSIONS, *LATER_VERSIONS])
+async def test_the_conversation_list_pages_every_conversation(
+    version: str, sim: Simulator, client: dict[str, httpx.AsyncClient]
+) -> None:
+    component = "paginated_conversation_response" if version == "2.11" else "conversation_list"
+    schema_version = version if version in VERSIONS else "2.14"
+    seen: list[str] = []
+    url = "/conversations?per_page=150"
+    for number in range(100):
+        page = (await client[version].get(url)).json()
+        if number == 0:  # validating is slow; every page has the same shape
+            assert_valid(schema_version, component, page)
+        assert page["total_count"] == len(sim.world.conversations)
+        assert all("conversation_parts" not in c for c in page["conversations"])
+        seen.extend(c["id"] for c in page["conversations"])
+        following = page["pages"].get("next")
+        if not following:
+            break
+        url = f"/conversations?per_page=150&starting_after={following['starting_after']}"
+    assert seen == list(sim.world.conversations)
+    default = (await client[version].get("/conversations")).json()
+    assert default["pages"]["per_page"] == 20 and len(default["conversations"]) == 20
+    too_many = await client[version].get("/conversations?per_page=151")
+    assert too_many.status_code == 400
 
 
 # --- error bodies -------------------------------------------------------------------------------

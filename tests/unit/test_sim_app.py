@@ -807,6 +807,7 @@ def test_simulate_command_has_help_and_builds_its_config() -> None:
     help_text = CliRunner().invoke(cli, ["--help"]).output
     for option in ("--port", "--seed", "--scale", "--rate-limit", "--latency-ms", "--faults"):
         assert option in help_text
+    assert "--company-segments" in help_text
     config = build_config(
         seed=4,
         scale="small",

@@ -27,6 +27,8 @@ STREAM_COMPONENTS = {
     "conversation_parts": "conversation_part",
     "companies": "company",
     "company_segments": "segment",
+    "contact_segments": "segment",
+    "contact_tags": "tag",
     "tickets": "ticket",
     "activity_logs": "activity_log",
 }
@@ -144,3 +146,77 @@ def test_every_stream_validates_against_its_own_version(small: World, version: s
         body = render("conversations", small.conversation(conversation_id, 500) or {}, version)
         errors += validation_errors(version, "conversation", body)
     assert errors == []
+
+
+# -- 2.12 and 2.13: each difference from 2.11 in exactly the versions that have it ----------------
+
+LATER = ("2.12", "2.13", "2.14")
+
+
+def _with_parts(small: World) -> Record:
+    conversation_id = next(
+        cid
+        for cid, c in small.conversations.items()
+        if c["ai_agent_participated"] and "conversation_rating" in c
+    )
+    body = small.conversation(conversation_id, 500)
+    assert body is not None
+    return body
+
+
+@pytest.mark.parametrize("version", LATER)
+def test_every_later_version_has_the_2_12_differences(small: World, version: str) -> None:
+    """From 2.12 on: ticket states are objects, admin avatars URLs, no formatted_phone, no
+    conversation topics (as the 2.12, 2.13 and 2.14 descriptions show)."""
+    ticket = next(iter(small.tickets.values()))
+    rendered = render("tickets", ticket, version)
+    assert rendered["ticket_state"] == ticket_state_object(ticket["ticket_state"])
+    assert "ticket_state_internal_label" not in rendered
+    assert len(rendered["ticket_type"]["ticket_states"]["data"]) == 4
+    admin = next(a for a in small.admins.values() if a["avatar"])
+    assert render("admins", admin, version)["avatar"] == admin["avatar"]["image_url"]
+    contact = next(c for c in small.contacts.values() if c["formatted_phone"])
+    assert "formatted_phone" not in render("contacts", contact, version)
+    assert "topics" not in render("conversations", _with_parts(small), version)
+    # And what no version changes is the stored record itself.
+    for kind, records in (("segments", small.segments), ("tags", small.tags)):
+        record = next(iter(records.values()))
+        assert render(kind, record, version) is record
+    company = next(iter(small.companies.values()))
+    assert render("companies", company, version) is company
+
+
+@pytest.mark.parametrize("version", LATER)
+def test_the_later_differences_come_exactly_where_documented(small: World, version: str) -> None:
+    """2.13 adds a part's app_package_code; everything else below is 2.14's alone."""
+    admin = render("admins", next(iter(small.admins.values())), version)
+    assert ("away_status_reason_id" in admin) is (version == "2.14")
+    team = render("teams", next(iter(small.teams.values())), version)
+    assert ("distribution_method" in team) is (version == "2.14")
+    conversation = render("conversations", _with_parts(small), version)
+    assert ("updated_at" in conversation["conversation_rating"]) is (version == "2.14")
+    assert ("created_at" in conversation["ai_agent"]) is (version == "2.14")
+    assert ("from_ai_agent" in conversation["source"]["author"]) is (version == "2.14")
+    for part in conversation["conversation_parts"]["conversation_parts"]:
+        assert ("app_package_code" in part) is (version in ("2.13", "2.14"))
+        assert ("from_ai_agent" in part["author"]) is (version == "2.14")
+    log = {"id": "x", "created_at": 1, "activity_type": "admin_assignment_limit_change"}
+    renamed = render("activity_logs", log, version)["activity_type"]
+    assert (renamed == "admin_conversation_assignment_limit_change") is (version == "2.14")
+
+
+@pytest.mark.parametrize("version", ["2.12", "2.13"])
+def test_2_12_and_2_13_truth_validates_against_2_14(small: World, version: str) -> None:
+    """Their descriptions are not among the files here; their shapes differ from 2.14 only
+    by fields 2.14 adds, so each record must validate against 2.14's component."""
+    truth = ground_truth(small, version)
+    errors: list[str] = []
+    for stream, records in truth.items():
+        for record in list(records.values())[::11]:
+            errors += validation_errors("2.14", STREAM_COMPONENTS[stream], record)
+    errors += validation_errors(
+        "2.14", "conversation", render("conversation", _with_parts(small), version)
+    )
+    assert errors == []
+    # ...and not against 2.11's: the versions really differ.
+    assert validation_errors("2.11", "ticket", next(iter(truth["tickets"].values())))

@@ -6,7 +6,7 @@ import pytest
 
 from intercom_sync.clock import ManualClock
 from intercom_sync.simulator.mutations import Mutator
-from intercom_sync.simulator.spec import WorldSpec
+from intercom_sync.simulator.spec import Quirks, WorldSpec
 from intercom_sync.simulator.truth import (
     STREAMS,
     ground_truth,
@@ -125,3 +125,48 @@ def test_edges_cover_every_relation(tiny: World) -> None:
         elif relation == "involves":
             contacts = tiny.conversations[conversation_id]["contacts"]["contacts"]
             assert target in {contact["id"] for contact in contacts}
+
+
+def test_company_segments_do_not_depend_on_the_company_shape() -> None:
+    world = World.build(WorldSpec.preset("tiny"), ManualClock(WorldSpec().now))
+    Mutator(world, seed=2).random(40)  # company updates move segments, new companies get some
+    embedded = ground_truth(world)
+    bare = ground_truth(world, quirks=Quirks(company_segments_embedded=False))
+    assert bare["company_segments"] == embedded["company_segments"]
+    assert set(embedded["company_segments"]) == {
+        (company_id, segment_id)
+        for company_id, segment_ids in world.company_segment_ids.items()
+        for segment_id in segment_ids
+    }
+    for (company_id,), company in embedded["companies"].items():
+        listed = [s["id"] for s in company["segments"]["segments"]]
+        assert listed == world.company_segment_ids[company_id]
+        assert bare["companies"][(company_id,)] == {
+            k: v for k, v in company.items() if k != "segments"
+        }
+
+
+def test_contact_segments_hold_listed_and_time_based_memberships() -> None:
+    spec = WorldSpec.preset("small")
+    clock = ManualClock(spec.now)
+    world = World.build(spec, clock)
+    timed = Mutator(world).new_time_segment(days=30).id
+    truth = stream_truth(world, "contact_segments")
+    listed = {
+        (contact_id, segment_id)
+        for contact_id, links in world.contact_links.items()
+        for segment_id in links.segment_ids
+    }
+    assert {key for key in truth if key[1] != timed} == listed
+    cutoff = clock.now() - 30 * 86_400
+    assert {key[0] for key in truth if key[1] == timed} == {
+        contact_id
+        for contact_id, contact in world.contacts.items()
+        if contact["role"] == "user" and (contact["last_seen_at"] or cutoff) < cutoff
+    }
+    for (_, segment_id), record in truth.items():
+        assert record is world.segments[segment_id]
+    edges = {
+        (e[1], e[4]) for e in ground_truth_edges(world) if e[:3] == ("contact", e[1], "in_segment")
+    }
+    assert edges == set(truth)

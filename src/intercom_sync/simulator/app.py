@@ -67,6 +67,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "read_conversations",
         partial(endpoints.search, kind="conversations"),
     ),
+    Endpoint("GET", "/conversations", "read_conversations", endpoints.list_conversations),
     Endpoint("GET", "/conversations/{id}", "read_conversations", endpoints.conversation),
     Endpoint("GET", "/companies/scroll", _USERS, endpoints.companies_scroll),
     Endpoint("GET", "/companies/{id}", _USERS, endpoints.company),

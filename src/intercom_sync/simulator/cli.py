@@ -131,11 +131,14 @@ def simulate(
     strict_activity_logs: bool = typer.Option(
         True, help="Activity logs need created_at_after, come newest first, page by URL."
     ),
+    company_segments: bool = typer.Option(
+        True, help="Company objects embed their segments (else only /companies/{id}/segments)."
+    ),
 ) -> None:
     """Serve a simulated Intercom workspace on 127.0.0.1 until Ctrl-C.
 
-    It answers the Intercom REST API (2.11, or 2.14 with an Intercom-Version
-    header) with seeded data, Intercom's quirks, rate limits and optional
+    It answers the Intercom REST API (2.11, or 2.12 to 2.14 with an
+    Intercom-Version header) with seeded data, Intercom's quirks, rate limits and optional
     faults. It prints the base URL and the access token to use; /_sim/* lets
     tests read the ground truth, move the clock and mutate the workspace.
     """
@@ -153,6 +156,7 @@ def simulate(
         scroll_idle_expiry_seconds=scroll_expiry,
         scroll_page_size=scroll_page_size,
         activity_logs_strict=strict_activity_logs,
+        company_segments_embedded=company_segments,
     )
     counts = {
         "admins": admins,

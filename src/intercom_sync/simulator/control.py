@@ -5,7 +5,8 @@ No bearer token, no rate limits, no faults — and loopback clients only.
 * GET  /_sim/truth?stream=a,b&api_version=2.11 → `{stream: [{"key": [...], "record": {...}}]}`
 * GET  /_sim/clock → `{"now"}`; POST `{"advance": seconds}` moves simulated time forward
 * POST /_sim/mutate `{"n": 50, "seed": 3}` (random mix) or `{"op": "reply", "args": [...],
-  "kwargs": {...}}` (one named mutation) → what it did
+  "kwargs": {...}}` (one named mutation, membership ones included: `tag_contact`,
+  `random_memberships`, ...) → what it did
 * GET  /_sim/stats; POST /_sim/stats/reset
 * GET/POST /_sim/faults (POST replaces the whole FaultSpec: omitted fields take defaults)
 * GET/POST /_sim/quirks and /_sim/rate_limit (POST changes only the given fields)
@@ -24,10 +25,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from intercom_sync.simulator.gateway import ASGIApp
+from intercom_sync.simulator.membership_ops import MEMBERSHIP_OPS
 from intercom_sync.simulator.mutations import Mutator
 from intercom_sync.simulator.runtime import Runtime
 from intercom_sync.simulator.spec import SCOPES, FaultSpec, TokenSpec
-from intercom_sync.simulator.truth import ground_truth
+from intercom_sync.simulator.truth import STREAMS, stream_truth
 
 LOOPBACK = frozenset(("127.0.0.1", "::1", "localhost", "testclient"))
 # The Mutator operations /_sim/mutate may call by name.
@@ -38,7 +40,7 @@ MUTATIONS = frozenset(
         "new_contact", "update_contact", "delete_contact", "new_company", "update_company",
         "delete_company", "new_ticket", "update_ticket", "new_activity_log",
     )
-)  # fmt: skip
+) | frozenset(MEMBERSHIP_OPS)  # fmt: skip
 
 
 class ControlError(Exception):
@@ -85,11 +87,11 @@ def build_control_app(runtime: Runtime) -> ASGIApp:
     async def truth(request: Request) -> Response:
         version = request.query_params.get("api_version", "2.11")
         wanted = request.query_params.get("stream")
-        streams = ground_truth(runtime.world, version)
-        names = wanted.split(",") if wanted else sorted(streams)
-        missing = [n for n in names if n not in streams]
+        names = wanted.split(",") if wanted else sorted(STREAMS)
+        missing = [n for n in names if n not in STREAMS]
         if missing:
             raise ControlError(f"unknown stream(s): {', '.join(missing)}")
+        streams = {n: stream_truth(runtime.world, n, version, runtime.quirks) for n in names}
         return _json({n: _rows(streams[n]) for n in names})
 
     async def clock(request: Request) -> Response:
@@ -165,7 +167,7 @@ def _named_mutation(mutator: Mutator, body: dict[str, Any]) -> Any:
         raise ControlError("args must be a list and kwargs an object")
     try:
         return getattr(mutator, op)(*args, **kwargs)
-    except (TypeError, KeyError, ValueError) as error:
+    except (TypeError, LookupError, ValueError) as error:
         raise ControlError(f"{op} failed: {error}") from None
 
 

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from intercom_sync.simulator import cursors
 from intercom_sync.simulator.api_errors import bad_request, not_found
-from intercom_sync.simulator.render import render
+from intercom_sync.simulator.memberships import (
+    MembershipSnapshot,
+    contact_segment_ids,
+    contact_tag_ids,
+    segment_counts,
+)
+from intercom_sync.simulator.render import company_shape, render
 from intercom_sync.simulator.runtime import Runtime
 from intercom_sync.simulator.search import (
     MAX_PER_PAGE,
@@ -45,14 +51,19 @@ class Call:
     base_url: str  # scheme://host[:port], for the `next` links some lists return
 
     def render(self, kind: str, record: Record) -> Record:
-        if self.version == "2.11":
-            return record  # the stored shape
-        return render(kind, record, self.version)
+        shaped = record if self.version == "2.11" else render(kind, record, self.version)
+        if kind == "company":
+            return company_shape(shaped, self.runtime.quirks.company_segments_embedded)
+        return shaped  # for 2.11 the stored record itself
 
     def encoded(self, kind: str, records: list[Record]) -> list[Any]:
-        """`render` each record, serialized once per record version (see `fragments.py`)."""
+        """`render` each record, serialized once per record version (see `fragments.py`)
+        and per shape (companies with or without their segments)."""
+        variant = self.version
+        if kind == "company" and not self.runtime.quirks.company_segments_embedded:
+            variant = f"{self.version}/without-segments"
         return self.runtime.fragments.encode_all(
-            records, self.version, lambda record: self.render(kind, record)
+            records, variant, lambda record: self.render(kind, record)
         )
 
 
@@ -145,17 +156,9 @@ def segments(call: Call) -> Body:
     world = call.runtime.world
     records = [call.render("segment", s) for s in world.segments.values()]
     if call.query.get("include_count") == "true":
-        counts = _segment_counts(call)
+        counts = segment_counts(world)
         records = [{**s, "count": counts.get(s["id"], 0)} for s in records]
     return {"type": "segment.list", "segments": records}
-
-
-def _segment_counts(call: Call) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for links in call.runtime.world.contact_links.values():
-        for segment_id in links.segment_ids:
-            counts[segment_id] = counts.get(segment_id, 0) + 1
-    return counts
 
 
 def segment(call: Call) -> Body:
@@ -256,12 +259,17 @@ _SEARCH_ENVELOPES = {
 
 
 def search(call: Call, kind: str) -> Body:
-    """POST /{kind}/search against the lagged search index."""
+    """POST /{kind}/search against the lagged search index (contact memberships included,
+    see `memberships.py`)."""
     runtime = call.runtime
     options = runtime.search_options[kind]
+    as_of = runtime.search_as_of()
+    if kind == "contacts":
+        snapshot = MembershipSnapshot(runtime.world, as_of, runtime.clock.now())
+        options = replace(options, memberships=snapshot)
     request = parse_request(call.body, options.default_per_page)
     compiled = compile_query(request.query, options, request.order)
-    return _run_search(call, kind, compiled, request, runtime.search_as_of())
+    return _run_search(call, kind, compiled, request, as_of)
 
 
 def _run_search(
@@ -270,7 +278,11 @@ def _run_search(
     runtime = call.runtime
     world, quirks = runtime.world, runtime.quirks
     view = world.search_view(kind, as_of, hide_rewritten=quirks.reindex_hides)
-    state = (kind, world.generation.get(kind, 0), int(as_of), quirks.reindex_hides)
+    # Memberships (and, with the clock, time-based segments) change without a record write.
+    memberships = (world.contact_links.generation, world.generation["segments"])
+    generation = world.generation.get(kind, 0)
+    now = int(runtime.clock.now())
+    state = (kind, generation, int(as_of), quirks.reindex_hides, memberships, now)
     total = runtime.totals.get(view, compiled, state)
     positional = quirks.search_cursor == "positional"
     page = search_page(view, compiled, request, total, positional=positional)
@@ -301,10 +313,24 @@ def _cursor_pages(page: SearchPage) -> Body:
 
 def list_contacts(call: Call) -> Body:
     """GET /contacts: every live contact in natural order, paged by `starting_after`."""
-    per_page = _page_size(call, 50)
+    return _list_all(call, "contacts", 50)
+
+
+def list_conversations(call: Call) -> Body:
+    """GET /conversations: every conversation (search shape, no parts) in natural order,
+    paged by `starting_after` (`per_page` 20 by default, at most 150), in the
+    `conversation.list` envelope both descriptions give. The order is not documented;
+    creation order is stable under writes, so paging never skips or repeats one."""
+    return _list_all(call, "conversations", 20)
+
+
+def _list_all(call: Call, kind: str, default_per_page: int) -> Body:
+    """A cursor-paged list of every live record of `kind`, as the primary store has them
+    (no index lag)."""
+    per_page = _page_size(call, default_per_page)
     request = SearchRequest(None, per_page, call.query.get("starting_after") or None, None)
-    everything = CompiledQuery(None, None, None, cursors.fingerprint("contacts", "list"))
-    return _run_search(call, "contacts", everything, request, call.runtime.clock.now())
+    everything = CompiledQuery(None, None, None, cursors.fingerprint(kind, "list"))
+    return _run_search(call, kind, everything, request, call.runtime.clock.now())
 
 
 # --- contacts --------------------------------------------------------------------------------
@@ -315,12 +341,16 @@ def contact(call: Call) -> Body:
     return call.render("contact", record)
 
 
-def _contact_links(call: Call) -> Any:
+def _existing_contact(call: Call) -> str:
+    """The path's contact id (404 when there is no such contact)."""
     contact_id = call.path["id"]
-    world = call.runtime.world
-    if contact_id not in world.contacts:
+    if contact_id not in call.runtime.world.contacts:
         raise not_found("User Not Found")
-    return world.contact_links[contact_id]
+    return contact_id
+
+
+def _contact_links(call: Call) -> Any:
+    return call.runtime.world.contact_links[_existing_contact(call)]
 
 
 def contact_companies(call: Call) -> Body:
@@ -347,14 +377,15 @@ def contact_companies(call: Call) -> Body:
 
 
 def contact_segments(call: Call) -> Body:
+    """Every segment the contact is in now: listed ones, then time-based ones."""
     world = call.runtime.world
-    ids = [s for s in _contact_links(call).segment_ids if s in world.segments]
+    ids = contact_segment_ids(world, _existing_contact(call))
     return {"type": "list", "data": [call.render("segment", world.segments[s]) for s in ids]}
 
 
 def contact_tags(call: Call) -> Body:
     world = call.runtime.world
-    ids = [t for t in _contact_links(call).tag_ids if t in world.tags]
+    ids = contact_tag_ids(world, _existing_contact(call))
     return {"type": "list", "data": [call.render("tag", world.tags[t]) for t in ids]}
 
 

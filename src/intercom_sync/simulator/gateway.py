@@ -28,6 +28,7 @@ import orjson
 from intercom_sync.simulator import faults as fault_bodies
 from intercom_sync.simulator.api_errors import ApiError, bad_request, unauthorized
 from intercom_sync.simulator.faults import FaultPlan
+from intercom_sync.simulator.render import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from intercom_sync.simulator.runtime import Runtime
 from intercom_sync.simulator.spec import TokenSpec
 
@@ -38,8 +39,6 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
 
-DEFAULT_VERSION = "2.11"
-SUPPORTED_VERSIONS = ("2.11", "2.14")
 CONTEXT_KEY = "intercom_sim"
 SCROLL_PATH = "/companies/scroll"
 _JSON = (b"content-type", b"application/json; charset=utf-8")
@@ -231,7 +230,7 @@ def _rate_limited() -> ApiError:
 
 
 def _bad_version(version: str) -> ApiError:
-    supported = " and ".join(SUPPORTED_VERSIONS)
+    supported = ", ".join(SUPPORTED_VERSIONS)
     return bad_request(
         f"Intercom-Version {version!r} is not supported here (the simulator serves {supported})",
         code="intercom_version_invalid",

@@ -49,7 +49,8 @@ class ContactPools:
 
     @classmethod
     def of(cls, world: World, note_ids: NumericIds, heavy: dict[int, str]) -> ContactPools:
-        segments = world.segments
+        # Time-based segments compute their members; nobody is listed in one.
+        segments = {k: v for k, v in world.segments.items() if k not in world.time_segments}
         return cls(
             company_ids=list(world.companies),
             company_domains={

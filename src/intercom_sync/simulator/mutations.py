@@ -18,6 +18,7 @@ from intercom_sync.simulator import gen_contacts, gen_tickets, generate, names
 from intercom_sync.simulator.activity_time import MINUTE
 from intercom_sync.simulator.gen_conversations import source_record, staff_of
 from intercom_sync.simulator.ids import NumericIds, object_id
+from intercom_sync.simulator.membership_ops import MembershipMutations
 from intercom_sync.simulator.records import (
     ContactLinks,
     applied_tag,
@@ -108,8 +109,9 @@ RANDOM_MIX: dict[str, float] = {
 }
 
 
-class Mutator:
-    """Changes a world the way a live workspace changes, reproducibly."""
+class Mutator(MembershipMutations):
+    """Changes a world the way a live workspace changes, reproducibly (memberships: see
+    `MembershipMutations`)."""
 
     def __init__(self, world: World, seed: int = 0) -> None:
         self.world = world

@@ -9,7 +9,10 @@ a value of the wrong type.
 Evaluation compiles a query once into a predicate. When the query bounds
 `updated_at` (itself, or as a direct child of a top-level AND), the bound is
 lifted out of the predicate so paging can start by bisection in the search
-view and stop at the upper bound, instead of scanning everything.
+view and stop at the upper bound, instead of scanning everything. Likewise a
+`tag_id`/`segment_id` `=` filter there names the few records that can match
+(`CompiledQuery.candidates`): when they are a small part of the view, paging
+and counting visit only them.
 
 Contact search can compare dates by calendar day in the workspace time zone
 (Intercom's documented behaviour): `>` X matches from the start of the day
@@ -19,9 +22,10 @@ other operators on dates are rejected.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -32,6 +36,7 @@ from intercom_sync.simulator import cursors
 from intercom_sync.simulator.api_errors import bad_request
 from intercom_sync.simulator.search_fields import (
     FieldType,
+    MembershipLookup,
     Record,
     SearchField,
     custom_attribute_field,
@@ -52,7 +57,9 @@ _OPERATORS_BY_TYPE: dict[FieldType, frozenset[str]] = {
     "boolean": frozenset(("=", "!=", "IN", "NIN")),
 }
 _DAY_GRANULAR_DATE_OPERATORS = frozenset(("=", "<", ">"))
-_EQUALITY_ONLY_FIELDS = frozenset(("tag_id",))
+# The descriptions allow only `=`/`!=` on `tag_id`; `segment_id` gets the same rule: both
+# are memberships, and nothing documents IN, NIN or text matching on either.
+_EQUALITY_ONLY_FIELDS = frozenset(("tag_id", "segment_id"))
 
 Predicate = Callable[[Record], bool]
 Order = Literal["ascending", "descending"]
@@ -80,6 +87,8 @@ class SearchOptions:
     # Compare dates by calendar day in this zone (contacts, when the quirk is on).
     day_zone: ZoneInfo | None = None
     custom_attributes: bool = False
+    # Memberships as this search sees them (set per request for contact search).
+    memberships: MembershipLookup | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,8 @@ class CompiledQuery:
     high: int | None
     residual: Predicate | None
     fingerprint: str
+    # Ids outside which nothing matches (None: any record may).
+    candidates: Collection[str] | None = None
 
     def matches(self, record: Record) -> bool:
         updated_at = record["updated_at"]
@@ -175,7 +186,25 @@ def compile_query(query: Any, options: SearchOptions, order: Order | None = None
     fingerprint = cursors.fingerprint(options.kind, query, order)
     low, high, rest = _lift_updated_at_bounds(query, options)
     residual = _combine("AND", [_compile_node(node, options) for node in rest]) if rest else None
-    return CompiledQuery(low, high, residual, fingerprint)
+    return CompiledQuery(low, high, residual, fingerprint, _candidates(rest, options))
+
+
+def _candidates(rest: list[dict[str, Any]], options: SearchOptions) -> Collection[str] | None:
+    """The members of the smallest group an ANDed `tag_id`/`segment_id` `=` filter names
+    (already validated by `_compile_node`)."""
+    lookup = options.memberships
+    if lookup is None:
+        return None
+    best: Collection[str] | None = None
+    for node in rest:
+        name = node.get("field")
+        field = options.fields.get(name) if isinstance(name, str) else None
+        if field is None or field.membership is None or node.get("operator") != "=":
+            continue
+        members = lookup.candidates(field.membership, str(node["value"]))
+        if members is not None and (best is None or len(members) < len(best)):
+            best = members
+    return best
 
 
 def _check_shape(node: Any, depth: int) -> int:
@@ -240,10 +269,26 @@ def _compile_filter(node: dict[str, Any], options: SearchOptions) -> Predicate:
     field = _resolve_field(node.get("field"), options)
     operator = _check_operator(field, node.get("operator"), options)
     value = _coerce_value(field, operator, node.get("value"))
+    if field.membership is not None:
+        return _membership_predicate(field, operator, value, options.memberships)
     if field.type == "date" and options.day_zone is not None:
         assert isinstance(value, int)
         return _day_granular(field, operator, value, options.day_zone)
     return _scalar_predicate(field, operator, value)
+
+
+def _membership_predicate(
+    field: SearchField, operator: str, value: Any, memberships: MembershipLookup | None
+) -> Predicate:
+    """`tag_id`/`segment_id` `=` or `!=` an id: in (or not in) that tag or segment."""
+    if value is None:
+        raise bad_request(f"{field.name} needs an id to compare with")
+    if memberships is None or field.membership is None:
+        return _scalar_predicate(field, operator, value)
+    member = memberships.predicate(field.membership, str(value))
+    if operator == "=":
+        return member
+    return lambda record: not member(record)
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -468,11 +513,13 @@ def _sorted_page(
 ) -> tuple[list[Record], str | None]:
     position = cursor.key if cursor else None
     skip = cursor.offset or 0 if cursor and cursor.key is None else 0
-    candidates = (
-        _ascending(view, compiled, position)
-        if request.order == "ascending"
-        else _descending(view, compiled, position)
-    )
+    few = _few_candidates(view, compiled)
+    if few is not None:
+        candidates = _sorted_few(few, request.order == "ascending", position)
+    elif request.order == "ascending":
+        candidates = _ascending(view, compiled, position)
+    else:
+        candidates = _descending(view, compiled, position)
     matches = list(itertools.islice(candidates, skip, skip + request.per_page + 1))
     records = matches[: request.per_page]
     if len(matches) <= request.per_page:
@@ -522,7 +569,7 @@ def _natural_page(
 ) -> tuple[list[Record], str | None]:
     offset = cursor.offset or 0 if cursor else 0
     records: list[Record] = []
-    for position, record in _natural_items(view, offset):
+    for position, record in _natural_candidates(view, compiled, offset):
         if not compiled.matches(record):
             continue
         if len(records) == per_page:
@@ -530,6 +577,46 @@ def _natural_page(
             return records, cursors.encode(next_cursor)
         records.append(record)
     return records, None
+
+
+def _natural_candidates(
+    view: SearchView, compiled: CompiledQuery, start: int
+) -> Iterator[tuple[int, Record]]:
+    """(position, record) from `start` in natural order: only the candidates when few."""
+    positions, items_at = getattr(view, "positions", None), getattr(view, "items_at", None)
+    if positions is None or items_at is None or not _are_few(view, compiled):
+        return _natural_items(view, start)
+    at: list[int] = positions(compiled.candidates)
+    items: Iterator[tuple[int, Record]] = items_at(at[bisect.bisect_left(at, start) :])
+    return items
+
+
+# Visit only the candidates when they are at most this share of the view.
+_FEW = 0.25
+
+
+def _are_few(view: SearchView, compiled: CompiledQuery) -> bool:
+    return compiled.candidates is not None and len(compiled.candidates) <= _FEW * len(view)
+
+
+def _few_candidates(view: SearchView, compiled: CompiledQuery) -> list[Record] | None:
+    """The matching candidates as `view` shows them, when they are few (else None)."""
+    get = getattr(view, "get", None)
+    if compiled.candidates is None or get is None or not _are_few(view, compiled):
+        return None
+    found = (get(record_id) for record_id in compiled.candidates)
+    return [record for record in found if record is not None and compiled.matches(record)]
+
+
+def _sorted_few(
+    records: list[Record], ascending: bool, position: tuple[int, str] | None
+) -> Iterator[Record]:
+    """`records` in `(updated_at, id)` order, strictly after (or before) `position`."""
+    ordered = sorted(records, key=lambda r: (r["updated_at"], r["id"]), reverse=not ascending)
+    for record in ordered:
+        key = (record["updated_at"], record["id"])
+        if position is None or (key > position if ascending else key < position):
+            yield record
 
 
 def _natural_items(view: SearchView, start: int) -> Iterator[tuple[int, Record]]:
@@ -546,6 +633,9 @@ def count_matches(view: SearchView, compiled: CompiledQuery) -> int:
     """How many records of `view` match: the response's `total_count`."""
     if compiled.residual is None and compiled.low is None and compiled.high is None:
         return len(view)
+    few = _few_candidates(view, compiled)
+    if few is not None:
+        return len(few)
     return sum(1 for _ in _ascending(view, compiled, None))
 
 

@@ -8,13 +8,24 @@ does). Records are the stored 2.11 shapes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
+
+from intercom_sync.simulator.memberships import GroupKind
 
 FieldType = Literal["string", "integer", "date", "boolean"]
 Getter = Callable[[dict[str, Any]], Any]
 Record = dict[str, Any]
+
+
+class MembershipLookup(Protocol):
+    """Who is in a tag or segment, as one search sees it (`memberships.MembershipSnapshot`)."""
+
+    def predicate(self, kind: GroupKind, group_id: str) -> Callable[[Record], bool]: ...
+
+    def candidates(self, kind: GroupKind, group_id: str) -> Collection[str] | None:
+        """Ids of every contact the predicate can accept (None: it must look at each)."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +33,9 @@ class SearchField:
     name: str
     type: FieldType
     get: Getter
+    # A membership the record does not carry in full (`tag_id`, `segment_id`): compiled
+    # against the search's `MembershipLookup` when it has one, else read with `get`.
+    membership: GroupKind | None = None
 
 
 def path_getter(path: str) -> Getter:
@@ -88,7 +102,9 @@ _CONTACT_BOOLEANS = "unsubscribed_from_emails marked_email_as_spam has_hard_boun
 
 def contact_fields(links: Mapping[str, Any] | None = None) -> dict[str, SearchField]:
     """Contact search fields. `links` maps contact id → an object with `tag_ids` and
-    `segment_ids` (the full lists; the embedded `tags` shows at most 10)."""
+    `segment_ids` (the full lists; the embedded `tags` shows at most 10): what `tag_id` and
+    `segment_id` read when a search has no `MembershipLookup` (which also knows the past
+    and time-based segments)."""
 
     def linked(attribute: str, fallback: Getter) -> Getter:
         def get(record: Record) -> list[str]:
@@ -105,8 +121,8 @@ def contact_fields(links: Mapping[str, Any] | None = None) -> dict[str, SearchFi
         + _simple(_CONTACT_BOOLEANS, "boolean")
         + [
             SearchField("owner_id", "integer", _int_getter("owner_id")),
-            SearchField("tag_id", "string", linked("tag_ids", _ids_getter("tags", "data"))),
-            SearchField("segment_id", "string", linked("segment_ids", lambda r: [])),
+            SearchField("tag_id", "string", linked("tag_ids", _ids_getter("tags", "data")), "tags"),
+            SearchField("segment_id", "string", linked("segment_ids", lambda r: []), "segments"),
         ]
     )
 

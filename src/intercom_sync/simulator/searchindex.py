@@ -5,7 +5,9 @@ a `SearchIndex` keeps
 
 * the live records' keys `(updated_at, id)` in a sorted list, maintained on
   every write (so paging starts with a bisect, O(log n));
-* the creation order of ids (with tombstones, so positions stay stable);
+* the creation order of ids (with tombstones, so positions stay stable), and
+  — once a search over a few known ids asks for it — each id's position in
+  it, so such a search can page them in that order without scanning everything;
 * a history of recent writes `(at, id, old, new)`, pruned after `retention`
   seconds of simulated time.
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 Key = tuple[int, str]
@@ -49,6 +51,7 @@ class SearchIndex:
         self._keys: list[Key] | None = None
         self._keys_shared = False
         self.order: list[str] = list(records)
+        self._position: dict[str, int] | None = None  # built on first use
         self._history: list[_Write] = []
         self._times: list[float] = []
         self._base = 0  # absolute number of the first retained write
@@ -60,10 +63,24 @@ class SearchIndex:
         """How many writes this index has ever recorded."""
         return self._base + len(self._history)
 
+    @property
+    def position(self) -> dict[str, int]:
+        """Each id's position in `order`."""
+        if self._position is None:
+            self._position = {record_id: at for at, record_id in enumerate(self.order)}
+        return self._position
+
+    def _append(self, record_id: str) -> None:
+        if self._position is not None:
+            self._position[record_id] = len(self.order)
+        self.order.append(record_id)
+
     def _rebuild(self, generation: int) -> list[Key]:
         keys = sorted(record_key(record) for record in self.records.values())
         known = set(self.order)
-        self.order.extend(record_id for record_id in self.records if record_id not in known)
+        for record_id in self.records:
+            if record_id not in known:
+                self._append(record_id)
         self._keys, self._keys_shared = keys, False
         self.synced_generation = generation
         return keys
@@ -90,7 +107,7 @@ class SearchIndex:
         if keys is not None and new is not None:
             bisect.insort(keys, record_key(new))
         if old is None and new is not None:
-            self.order.append(record_id)
+            self._append(record_id)
         self._history.append(_Write(at, record_id, old, new))
         self._times.append(at)
         self._last_write[record_id] = self.writes - 1
@@ -242,6 +259,20 @@ class SearchView:
         """
         order = self._index.order
         for position in range(max(0, start), self._order_len):
+            record = self.get(order[position])
+            if record is not None:
+                yield position, record
+
+    def positions(self, record_ids: Iterable[str]) -> list[int]:
+        """The creation-order positions of those of `record_ids` this view can know, sorted."""
+        known, limit = self._index.position, self._order_len
+        found = (known.get(record_id) for record_id in record_ids)
+        return sorted(at for at in found if at is not None and at < limit)
+
+    def items_at(self, positions: Iterable[int]) -> Iterator[tuple[int, Record]]:
+        """(position, record) for the given positions (ascending) that hold a record."""
+        order = self._index.order
+        for position in positions:
             record = self.get(order[position])
             if record is not None:
                 yield position, record

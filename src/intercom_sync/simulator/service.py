@@ -86,8 +86,9 @@ class Simulator:
         )
 
     def truth(self, api_version: str = "2.11") -> dict[str, dict[tuple[str, ...], dict[str, Any]]]:
-        """Exactly what a perfect copy of the workspace holds now."""
-        return ground_truth(self.world, api_version)
+        """Exactly what a perfect copy of the workspace, served with the current quirks,
+        holds now."""
+        return ground_truth(self.world, api_version, self.runtime.quirks)
 
     def set_faults(self, faults: FaultSpec) -> None:
         self.runtime.set_faults(faults)

@@ -119,6 +119,10 @@ class Quirks:
     scroll_page_size: int = 100
     # Activity logs need created_at_after, come newest first, page by URL.
     activity_logs_strict: bool = True
+    # Company objects (scroll, GET /companies/{id}, a contact's companies) carry their
+    # complete `segments` list, as the 2.11 and 2.14 company schema has it. Off: they lack
+    # it, and GET /companies/{id}/segments is the only way to learn them.
+    company_segments_embedded: bool = True
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,10 @@ version so `search_view(kind, as_of)` can show the index as it was at `as_of`.
 Records are immutable values: a write replaces a dict, never edits one in
 place. Readers (the HTTP layer, ground truth) must not modify what they get.
 
+Memberships that move no record (a segment join, a time-based segment) live
+beside the records: `contact_links` (a `ContactLinkTable`, which records every
+join and leave for search) and `time_segments` (see `memberships.py`).
+
 The generated world counts as fully indexed: search lag applies to writes made
 after `build`, not to records whose generated `updated_at` is recent.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from intercom_sync.clock import Clock, ManualClock
+from intercom_sync.simulator.memberships import ContactLinkTable, TimeSegmentRule
 from intercom_sync.simulator.parts_store import PartsStore
 from intercom_sync.simulator.records import ContactLinks
 from intercom_sync.simulator.searchindex import SearchIndex, SearchView
@@ -64,7 +69,9 @@ class World:
         self.companies: dict[str, Record] = {}
         self.company_segment_ids: dict[str, list[str]] = {}
         self.contacts: dict[str, Record] = {}
-        self.contact_links: dict[str, ContactLinks] = {}
+        self.contact_links = ContactLinkTable()
+        # Segments whose membership is computed from a rule (see memberships.py).
+        self.time_segments: dict[str, TimeSegmentRule] = {}
         self.conversations: dict[str, Record] = {}
         self.parts = PartsStore({}, next_part_id=1)
         self.tickets: dict[str, Record] = {}
@@ -92,6 +99,7 @@ class World:
 
         world = cls(spec, clock, history_retention=history_retention)
         populate(world)
+        world.contact_links.track(world.clock.now, history_retention)
         world._indexes = {
             kind: SearchIndex(kind, world.records(kind), history_retention)
             for kind in SEARCHABLE_KINDS
@@ -136,6 +144,7 @@ class World:
     def keep_history(self, seconds: float) -> None:
         """Keep old versions for at least `seconds`, so a search can look that far back."""
         self.history_retention = max(self.history_retention, seconds)
+        self.contact_links.retention = max(self.contact_links.retention, seconds)
         for index in self._indexes.values():
             index.retention = max(index.retention, seconds)
 
