@@ -46,6 +46,9 @@ DEFAULT_START_DATE = datetime(2020, 1, 1, tzinfo=UTC)
 # start, and re-reads that much at the next run. Ten minutes of re-reading
 # costs a page or two; missing a late-indexed record costs correctness.
 DEFAULT_SEARCH_LAG_SECONDS = 600.0
+# How often contact segment and tag memberships are scanned (see README, Memberships).
+DEFAULT_MEMBERSHIP_REFRESH = "1h"
+DEFAULT_MEMBERSHIP_REFRESH_SECONDS = 3_600.0
 _WHOLE = re.compile(r"\s*-?\d+\s*")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -125,6 +128,25 @@ def _parse_start_date(value: object) -> datetime:
     return parsed.astimezone(UTC)
 
 
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}
+EVERY_RUN = "every run"
+
+
+def parse_refresh(value: object) -> float:
+    """`"every run"` (0) or a duration such as `"30m"`, `"6h"`, `"1d"`, in seconds."""
+    if isinstance(value, str) and value.strip().lower() in (EVERY_RUN, "always", "0"):
+        return 0.0
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(
+            f'must be "every run" or a duration such as "30m", "6h", "1d" (got {_got(value)})'
+        )
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
 def _parse_resources(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         items: Iterable[object] = value.split(",")
@@ -195,6 +217,7 @@ class IntercomSettings(BaseModel):
     api_rate_limit: int = 9500
     activity_logs_slice_days: int = 30
     search_lag_seconds: float = DEFAULT_SEARCH_LAG_SECONDS
+    membership_refresh: float = DEFAULT_MEMBERSHIP_REFRESH_SECONDS
     request_timeout_seconds: float = 60.0
     max_attempts: int = 8
 
@@ -270,6 +293,11 @@ class IntercomSettings(BaseModel):
     @classmethod
     def _search_lag(cls, value: object) -> float:
         return _number(value, 0, 86_400, "a number of seconds from 0 to 86400")
+
+    @field_validator("membership_refresh", mode="before")
+    @classmethod
+    def _membership_refresh(cls, value: object) -> float:
+        return parse_refresh(value)
 
     @field_validator("request_timeout_seconds", mode="before")
     @classmethod
@@ -434,6 +462,14 @@ _KEYS: tuple[_Key, ...] = (
         str(int(DEFAULT_SEARCH_LAG_SECONDS)),
         "Intercom's search index trails writes; cursors stay this many seconds\n"
         "behind the sync's start and each run re-reads that margin.",
+    ),
+    _Key(
+        "intercom",
+        "membership_refresh",
+        f'"{DEFAULT_MEMBERSHIP_REFRESH}"',
+        "How often to re-scan which contacts each segment and tag holds:\n"
+        '"every run", or a duration such as "30m", "6h", "1d". A scan costs about\n'
+        "(segment and tag memberships) / 150 requests; a full sync always scans.",
     ),
     _Key("intercom", "request_timeout_seconds", "60", "Give up on one request after this long."),
     _Key(

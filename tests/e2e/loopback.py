@@ -67,6 +67,7 @@ def cli_env(token: str = DEFAULT_TOKEN, **settings: str) -> dict[str, str]:
             "INTERCOM_SYNC_SEARCH_LAG_SECONDS": "120",
             "INTERCOM_SYNC_START_DATE": "2015-01-01T00:00:00Z",
             "INTERCOM_SYNC_API_RATE_LIMIT": "600000",
+            "INTERCOM_SYNC_MEMBERSHIP_REFRESH": "every run",
             "COLUMNS": "160",
         }
     )

@@ -187,7 +187,9 @@ def test_complete_scope_marks_what_a_full_listing_no_longer_holds(store: Store) 
     store.apply(PageWrite(table="company_segments", records=[seg("c2", "s1")]), 1)
     store.apply(
         PageWrite(
-            table="company_segments", records=[seg("c1", "s2")], complete_scope={"company_id": "c1"}
+            table="company_segments",
+            records=[seg("c1", "s2")],
+            complete_scopes=[{"company_id": "c1"}],
         ),
         5,
     )

@@ -16,6 +16,7 @@ from intercom_sync.store.schema import (
     EDGE_RELATIONS,
     ENTITY_TYPES,
     RAW_TABLES,
+    RECORD_TABLES,
     SHAPE_TABLES,
     Column,
     RawTable,
@@ -25,7 +26,6 @@ from intercom_sync.streams.transform import (
     company_segment_edges,
     contact_companies_incomplete,
     contact_company_edges,
-    contact_segment_edges,
     conversation_shapes,
     page_writes,
     raw_row,
@@ -64,10 +64,10 @@ def as_dict(table: RawTable, row: tuple[Any, ...]) -> dict[str, Any]:
 
 # -- raw rows -------------------------------------------------------------------------------
 def test_every_stream_has_a_fixture() -> None:
-    assert set(RECORDS) == set(RAW_TABLES)
+    assert set(RECORDS) == set(RECORD_TABLES)
 
 
-@pytest.mark.parametrize("stream", sorted(RAW_TABLES))
+@pytest.mark.parametrize("stream", sorted(RECORD_TABLES))
 def test_row_follows_the_table_columns_with_declared_types(stream: str) -> None:
     table = RAW_TABLES[stream]
     rec = record(stream)
@@ -80,7 +80,7 @@ def test_row_follows_the_table_columns_with_declared_types(stream: str) -> None:
     assert row[-1] == orjson.dumps(rec).decode()
 
 
-@pytest.mark.parametrize("stream", sorted(RAW_TABLES))
+@pytest.mark.parametrize("stream", sorted(RECORD_TABLES))
 def test_every_typed_column_of_the_fixtures_is_filled(stream: str) -> None:
     """The fixtures are complete, so a None here means a path that reads nothing."""
     table = RAW_TABLES[stream]
@@ -226,7 +226,7 @@ def test_a_table_declared_elsewhere_is_compiled_on_demand() -> None:
 
 
 def test_plans_are_compiled_once_per_table() -> None:
-    assert set(ROW_PLANS) == set(RAW_TABLES)
+    assert set(ROW_PLANS) == set(RECORD_TABLES)
     assert "def build(record, parent_id):" in ROW_PLANS["conversations"].source
 
 
@@ -459,9 +459,9 @@ def test_edge_helpers_for_lists_fetched_separately() -> None:
     full = contact_company_edges("c1", ["a", "b", "a", 7], connector="ws2")  # type: ignore[list-item]
     assert [e[5] for e in full.edges] == ["a", "b", "7"]
     assert full.edge_scopes == [("ws2", "intercom_contact", "c1", "belongs_to")]
-    segments = contact_segment_edges("c1", [])
-    assert segments.edges == []
-    assert segments.edge_scopes == [("intercom", "intercom_contact", "c1", "in_segment")]
+    empty = contact_company_edges("c1", [])
+    assert empty.edges == []
+    assert empty.edge_scopes == [("intercom", "intercom_contact", "c1", "belongs_to")]
     company = company_segment_edges("co", ["s1"])
     assert company.edges == [
         ("intercom", "intercom_company", "co", "in_segment", "intercom_segment", "s1", None)
@@ -503,7 +503,7 @@ def test_unknown_stream_names_the_known_ones() -> None:
 
 
 def test_transforms_do_not_modify_their_input() -> None:
-    for stream in RAW_TABLES:
+    for stream in RECORD_TABLES:
         rec = record(stream)
         before = copy.deepcopy(rec)
         record_write(stream, rec, parent_id=PARENTS.get(stream))
@@ -519,7 +519,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def test_every_stream_writes_into_the_store(store: Store) -> None:
-    for stream in RAW_TABLES:
+    for stream in RECORD_TABLES:
         writes = page_writes(stream, [record(stream)], parent_id=PARENTS.get(stream))
         store.apply(PageWrite(table=stream, records=writes), now=1_700_000_000)
         stored = store.query(f"SELECT raw FROM {stream}")

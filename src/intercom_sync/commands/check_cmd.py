@@ -3,7 +3,7 @@
 Each stream is probed with the smallest request that needs the same permission. The
 companies stream is probed through the company data attributes (same permission): opening
 a real scroll would block every other scroll in the workspace for a minute. A child stream
-(parts, company segments, contact links) reads per-record URLs with its parent's
+(parts, company segments, contact companies) reads per-record URLs with its parent's
 permission, so it is reported as its parent: probing its URL template would only 404.
 """
 
@@ -75,6 +75,8 @@ def _optional(name: str) -> bool:
 def _probe(spec: StreamSpec) -> Request:
     if spec.name in _PROBE_BY_STREAM:
         return _PROBE_BY_STREAM[spec.name]
+    if spec.membership is not None:  # the scans need the list of groups first
+        return Request.get(spec.membership.groups_path)
     if spec.kind == "activity_logs":
         return Request.get(spec.endpoint, {"created_at_after": int(time.time()) - 86_400})
     return Request.get(spec.endpoint, spec.params or None)

@@ -14,6 +14,7 @@ from intercom_sync.clock import Clock
 from intercom_sync.engine.locks import renew_if_due
 from intercom_sync.store.base import ApplyResult, PageWrite
 from intercom_sync.store.writer import AsyncStore
+from intercom_sync.streams.catalog import StreamSpec
 
 Status = Literal["pending", "running", "succeeded", "failed", "skipped"]
 
@@ -81,6 +82,8 @@ class RunOptions:
     lookback_days: int = 0
     search_lag: float = 300.0
     activity_logs_slice_days: int = 30
+    # Seconds between membership scans (0: every run); a full run always scans.
+    membership_refresh: float = 3_600.0
     connector: str = "intercom"
     api_version: str = "2.11"
     per_page: int = 150
@@ -110,6 +113,10 @@ class SyncContext:
     work: dict[str, asyncio.Event] = field(default_factory=dict)
     # When each held stream lock was last renewed (see engine.locks).
     leases: dict[str, float] = field(default_factory=dict)
+
+    def children_of(self, spec: StreamSpec) -> tuple[str, ...]:
+        """The child streams of `spec` this run syncs."""
+        return tuple(c for c in spec.children if c in self.selected)
 
     def server_now(self) -> float:
         """The service's clock (from `Date` headers) when known: immune to local skew."""

@@ -40,8 +40,9 @@ from intercom_sync.engine.runners.activity_logs import run_activity_logs
 from intercom_sync.engine.runners.children import run_children
 from intercom_sync.engine.runners.companies import ScrollAbandoned, run_companies
 from intercom_sync.engine.runners.company_segments import fetch_company_segments
-from intercom_sync.engine.runners.contact_links import fetch_contact_links
+from intercom_sync.engine.runners.contact_companies import fetch_contact_companies
 from intercom_sync.engine.runners.list_stream import run_list
+from intercom_sync.engine.runners.memberships import run_memberships
 from intercom_sync.engine.runners.parts import fetch_conversation_parts
 from intercom_sync.engine.runners.search_stream import run_search
 from intercom_sync.engine.tuning import tune_gc
@@ -96,6 +97,7 @@ def run_options(settings: Settings, *, full: bool) -> RunOptions:
         lookback_days=intercom.lookback_days,
         search_lag=intercom.search_lag_seconds,
         activity_logs_slice_days=intercom.activity_logs_slice_days,
+        membership_refresh=intercom.membership_refresh,
         api_version=intercom.api_version,
     )
 
@@ -224,7 +226,7 @@ Runner = Callable[[SyncContext, StreamSpec], Awaitable[None]]
 _CHILD_FETCHERS = {
     "conversation_parts": fetch_conversation_parts,
     "company_segments": fetch_company_segments,
-    "contact_links": fetch_contact_links,
+    "contact_companies": fetch_contact_companies,
 }
 
 
@@ -237,6 +239,8 @@ def _runner(spec: StreamSpec) -> Runner:
         return run_companies
     if spec.kind == "activity_logs":
         return run_activity_logs
+    if spec.kind == "membership":
+        return run_memberships
     fetch = _CHILD_FETCHERS[spec.name]
 
     async def children(ctx: SyncContext, s: StreamSpec) -> None:

@@ -67,6 +67,8 @@ class RecordWrite:
     updated_at: int | None
     row: Row
     shapes: Shapes | None = None
+    # The child streams this record needs, of the page's `enqueue_children` (None: all).
+    children: tuple[str, ...] | None = None
 
 
 @dataclass(slots=True)
@@ -100,9 +102,9 @@ class PageWrite:
     # updated_at it was queued for). A newer queue entry (the parent moved again while its
     # child was being fetched) stays queued.
     dequeue_children: list[tuple[str, str, int]] = field(default_factory=list)
-    # The records are the COMPLETE set for this scope (e.g. {"company_id": "c1"}): rows of
-    # the table in the scope that are not among them are marked deleted.
-    complete_scope: dict[str, Any] | None = None
+    # The records are the COMPLETE set for each of these scopes (e.g. {"company_id": "c1"}):
+    # rows of the table in a scope that are not among them are marked deleted.
+    complete_scopes: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -185,6 +187,45 @@ class Store(ABC):
     @abstractmethod
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only statement written with `?` placeholders (translated per dialect)."""
+
+    @abstractmethod
+    def stage_members(self, stream: str, group_id: str, scan_id: str, members: list[str]) -> None:
+        """Keep what a membership scan read so far, apart from the stream's table."""
+
+    @abstractmethod
+    def staged_count(self, stream: str, group_id: str, scan_id: str) -> int:
+        """How many distinct members a scan has staged."""
+
+    @abstractmethod
+    def replace_members(
+        self,
+        stream: str,
+        group_column: str,
+        group_id: str,
+        scan_id: str,
+        now: int,
+        *,
+        edge: tuple[str, str, str],
+        connector: str = "intercom",
+    ) -> tuple[int, int]:
+        """A completed scan becomes the group's membership, in ONE transaction: staged
+        members are live (a rejoin clears `deleted_at`), the others get `deleted_at = now`,
+        and the contact→group edges (`edge`: source type, relation, group entity type) are
+        rewritten; the stage is cleared. Returns (members, ended)."""
+
+    @abstractmethod
+    def end_groups(
+        self,
+        stream: str,
+        group_column: str,
+        keep: list[str],
+        now: int,
+        *,
+        edge: tuple[str, str, str],
+        connector: str = "intercom",
+    ) -> int:
+        """Memberships of groups that no longer exist (not in `keep`) end; returns how many.
+        Stale stages (interrupted scans) are dropped."""
 
     @abstractmethod
     def count_rows(self, table: str, lo: int, hi: int, *, seen_pass: str | None = None) -> int:

@@ -147,8 +147,9 @@ class DbApiStore(Store):
                 if rec.shapes:
                     shapes.extend(rec.shapes)
             self._enqueue_children(cur, write, fresh, moved, now)
-        if write.table is not None and write.complete_scope is not None:
-            self._close_scope(cur, RAW_TABLES[write.table], write, now)
+        if write.table is not None:
+            for scope in write.complete_scopes:
+                self._close_scope(cur, RAW_TABLES[write.table], write, scope, now)
         shapes.extend(write.shapes)
         self._write_shapes(cur, shapes, now)
         self._write_gaps(cur, write, now)
@@ -179,6 +180,7 @@ class DbApiStore(Store):
             for rec in fresh
             if rec.key in moved_set
             for child in write.enqueue_children
+            if rec.children is None or child in rec.children
         ]
         cur.executemany(stmt, rows)
 
@@ -188,9 +190,10 @@ class DbApiStore(Store):
         self._seq = max(self._seq + 1, time.time_ns() // 1_000)
         return self._seq
 
-    def _close_scope(self, cur: Any, t: RawTable, write: PageWrite, now: int) -> None:
+    def _close_scope(
+        self, cur: Any, t: RawTable, write: PageWrite, scope: dict[str, Any], now: int
+    ) -> None:
         """Mark rows of the scope that this complete listing no longer contains."""
-        scope = write.complete_scope or {}
         conds = [f"{col} = ?" for col in scope] + ["deleted_at IS NULL"]
         params: list[Any] = list(scope.values())
         keys = [r.key for r in write.records]
@@ -468,6 +471,118 @@ class DbApiStore(Store):
 
     def all_states(self) -> dict[str, dict[str, Any]]:
         return {s: _load_json(v) for s, v in self.query("SELECT stream, state FROM _sync_state")}
+
+    # -- memberships ---------------------------------------------------------------------
+    def stage_members(self, stream: str, group_id: str, scan_id: str, members: list[str]) -> None:
+        if not members:
+            return
+        cols = ("stream", "group_id", "scan_id", "member_id")
+        stmt = self._stmt(
+            "stage",
+            lambda: sql.upsert(self.dialect_def, "_member_scans", cols, cols, do_nothing=True),
+        )
+        with self._tx() as cur:
+            cur.executemany(stmt, [(stream, group_id, scan_id, m) for m in members])
+
+    def staged_count(self, stream: str, group_id: str, scan_id: str) -> int:
+        rows = self.query(
+            "SELECT count(*) FROM _member_scans WHERE stream = ? AND group_id = ? AND scan_id = ?",
+            (stream, group_id, scan_id),
+        )
+        return int(rows[0][0])
+
+    def replace_members(
+        self,
+        stream: str,
+        group_column: str,
+        group_id: str,
+        scan_id: str,
+        now: int,
+        *,
+        edge: tuple[str, str, str],
+        connector: str = "intercom",
+    ) -> tuple[int, int]:
+        t = RAW_TABLES[stream]
+        member = t.key_names[0]
+        staged = (
+            "SELECT member_id FROM _member_scans WHERE stream = ? AND group_id = ? AND scan_id = ?"
+        )
+        scan = (stream, group_id, scan_id)
+        src_type, relation, dst_type = edge
+        d = self.dialect_def
+        with self._tx() as cur:
+            # `WHERE true`: SQLite needs it to read ON CONFLICT after INSERT … SELECT.
+            cur.execute(
+                d.translate(
+                    f"INSERT INTO {t.name} ({member}, {group_column}, synced_at, seen_pass, "
+                    f"deleted_at) SELECT member_id, ?, ?, ?, NULL FROM ({staged}) AS s WHERE true "
+                    f"ON CONFLICT ({member}, {group_column}) DO UPDATE SET deleted_at = NULL, "
+                    "synced_at = excluded.synced_at, seen_pass = excluded.seen_pass"
+                ),
+                (group_id, now, scan_id, *scan),
+            )
+            members = int(cur.rowcount or 0)
+            cur.execute(
+                d.translate(
+                    f"UPDATE {t.name} SET deleted_at = ? WHERE {group_column} = ? AND "
+                    f"deleted_at IS NULL AND {member} NOT IN ({staged})"
+                ),
+                (now, group_id, *scan),
+            )
+            ended = int(cur.rowcount or 0)
+            cur.execute(
+                d.translate(
+                    "DELETE FROM edges WHERE connector = ? AND src_type = ? AND relation = ? "
+                    "AND dst_type = ? AND dst_id = ?"
+                ),
+                (connector, src_type, relation, dst_type, group_id),
+            )
+            cur.execute(
+                d.translate(
+                    "INSERT INTO edges (connector, src_type, src_id, relation, dst_type, dst_id, "
+                    f"attributes, synced_at) SELECT ?, ?, member_id, ?, ?, ?, NULL, ? FROM "
+                    f"({staged}) AS s"
+                ),
+                (connector, src_type, relation, dst_type, group_id, now, *scan),
+            )
+            cur.execute(
+                d.translate("DELETE FROM _member_scans WHERE stream = ? AND group_id = ?"),
+                (stream, group_id),
+            )
+        return members, ended
+
+    def end_groups(
+        self,
+        stream: str,
+        group_column: str,
+        keep: list[str],
+        now: int,
+        *,
+        edge: tuple[str, str, str],
+        connector: str = "intercom",
+    ) -> int:
+        t = RAW_TABLES[stream]
+        src_type, relation, dst_type = edge
+        d = self.dialect_def
+        marks = ", ".join("?" * len(keep)) or "NULL"
+        with self._tx() as cur:
+            cur.execute(
+                d.translate(
+                    f"UPDATE {t.name} SET deleted_at = ? WHERE deleted_at IS NULL AND "
+                    f"({group_column} NOT IN ({marks}) OR {len(keep)} = 0)"
+                ),
+                (now, *keep),
+            )
+            ended = int(cur.rowcount or 0)
+            cur.execute(
+                d.translate(
+                    "DELETE FROM edges WHERE connector = ? AND src_type = ? AND relation = ? "
+                    f"AND dst_type = ? AND (dst_id NOT IN ({marks}) OR {len(keep)} = 0)"
+                ),
+                (connector, src_type, relation, dst_type, *keep),
+            )
+            cur.execute(d.translate("DELETE FROM _member_scans WHERE stream = ?"), (stream,))
+        return ended
 
     def count_rows(self, table: str, lo: int, hi: int, *, seen_pass: str | None = None) -> int:
         t = RAW_TABLES[table]

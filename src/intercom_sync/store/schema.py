@@ -49,6 +49,9 @@ class RawTable:
     has_updated_at: bool = True
     parent_key: tuple[str, ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()
+    # False for tables whose rows are facts about other records (memberships), written by
+    # the store from their keys alone: no record of their own, `raw` is null.
+    of_records: bool = True
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -246,6 +249,20 @@ RAW_TABLES: dict[str, RawTable] = {
             parent_key=("company_id",),
         ),
         RawTable(
+            "contact_segments",
+            (_text("contact_id"), _text("segment_id")),
+            has_updated_at=False,
+            indexes=(("segment_id",),),
+            of_records=False,
+        ),
+        RawTable(
+            "contact_tags",
+            (_text("contact_id"), _text("tag_id")),
+            has_updated_at=False,
+            indexes=(("tag_id",),),
+            of_records=False,
+        ),
+        RawTable(
             "tickets",
             _ID,
             (
@@ -278,6 +295,9 @@ RAW_TABLES: dict[str, RawTable] = {
     )
 }
 
+# The raw tables whose rows are built from API records (`streams.transform`).
+RECORD_TABLES: dict[str, RawTable] = {n: t for n, t in RAW_TABLES.items() if t.of_records}
+
 # Entity and event type names follow the reference connector.
 ENTITY_TYPES: tuple[str, ...] = (
     "intercom_admin",
@@ -298,6 +318,7 @@ EDGE_RELATIONS: tuple[tuple[str, str, str], ...] = (
     ("intercom_conversation", "involves", "intercom_contact"),
     ("intercom_contact", "belongs_to", "intercom_company"),
     ("intercom_contact", "in_segment", "intercom_segment"),
+    ("intercom_contact", "tagged", "intercom_tag"),
     ("intercom_company", "in_segment", "intercom_segment"),
 )
 
@@ -454,6 +475,13 @@ INTERNAL_TABLES: dict[str, Table] = {
             ),
             ("stream", "parent_id"),
             (("stream", "seq"),),
+        ),
+        Table(
+            # Members a membership scan has read so far; they replace the group's membership
+            # only when the scan completes (an interrupted scan changes nothing).
+            "_member_scans",
+            (("stream", "text"), ("group_id", "text"), ("scan_id", "text"), ("member_id", "text")),
+            ("stream", "group_id", "scan_id", "member_id"),
         ),
         Table(
             "_locks",

@@ -81,30 +81,28 @@ def upsert(
     key: tuple[str, ...],
     *,
     newer_only: bool = False,
+    do_nothing: bool = False,
 ) -> str:
-    """INSERT … ON CONFLICT (key) DO UPDATE every non-key column.
+    """INSERT … ON CONFLICT (key) DO UPDATE every non-key column (`do_nothing`: keep the
+    existing row).
 
     With `newer_only`, an existing row is replaced only when the incoming `updated_at`
     is not older than the stored one (a NULL on either side counts as replaceable).
     """
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-    sql = (
+    head = (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({d.params(len(columns))}) "
-        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+        f"ON CONFLICT ({', '.join(key)}) DO "
     )
+    if do_nothing:
+        return head + "NOTHING"
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    sql = f"{head}UPDATE SET {updates}"
     if newer_only:
         sql += (
             f" WHERE excluded.updated_at IS NULL OR {table}.updated_at IS NULL"
             f" OR excluded.updated_at >= {table}.updated_at"
         )
     return sql
-
-
-def insert_ignore(d: Dialect, table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({d.params(len(columns))}) "
-        f"ON CONFLICT ({', '.join(key)}) DO NOTHING"
-    )
 
 
 def key_match(d: Dialect, key: tuple[str, ...], n: int) -> str:

@@ -9,7 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["list", "search", "scroll", "child", "activity_logs"]
+Kind = Literal["list", "search", "scroll", "child", "activity_logs", "membership"]
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A membership stream: which contacts belong to each segment (or tag), read by
+    scanning contact search for `field = <group id>` — one scan per group — because a
+    contact's `updated_at` does not move when it is tagged or enters a segment."""
+
+    field: str  # the contact search field: "segment_id" | "tag_id"
+    groups_path: str  # where the groups are listed: "/segments" | "/tags"
+    groups_key: str  # the list's records key
+    group_column: str  # the raw table's group key column
+    relation: str  # the contact→group edge relation
+    group_entity: str  # the group's entity type
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,7 @@ class StreamSpec:
     # `GET` of one record by id: a full pass confirms with it that a row it did not see
     # is really gone (404) before marking it deleted.
     record_path: str | None = None
+    membership: Membership | None = None
     description: str = ""
 
 
@@ -101,19 +116,42 @@ CATALOG: tuple[StreamSpec, ...] = (
         "intercom_contact",
         method="POST",
         day_granular=True,
-        children=("contact_links",),
+        children=("contact_companies",),
         record_path="/contacts/{id}",
         description="Users and leads",
     ),
     StreamSpec(
-        "contact_links",
+        "contact_companies",
         "child",
-        "/contacts/{id}/segments",
-        "data",
+        "/contacts/{id}/companies",
+        "companies",
         _USERS,
         parent="contacts",
         has_table=False,
-        description="Edges: each changed contact's segments and complete company list",
+        description="Edges: the complete company list of each changed contact whose "
+        "embedded list is cut short (has_more)",
+    ),
+    StreamSpec(
+        "contact_segments",
+        "membership",
+        "/contacts/search",
+        "data",
+        _USERS,
+        method="POST",
+        membership=Membership(
+            "segment_id", "/segments", "segments", "segment_id", "in_segment", "intercom_segment"
+        ),
+        description="Which contacts each segment holds (a contact search per segment)",
+    ),
+    StreamSpec(
+        "contact_tags",
+        "membership",
+        "/contacts/search",
+        "data",
+        "Read tags",
+        method="POST",
+        membership=Membership("tag_id", "/tags", "data", "tag_id", "tagged", "intercom_tag"),
+        description="Which contacts carry each tag (a contact search per tag)",
     ),
     StreamSpec(
         "conversations",
@@ -155,7 +193,8 @@ CATALOG: tuple[StreamSpec, ...] = (
         "data",
         _USERS,
         parent="companies",
-        description="Each company's segments",
+        description="Each company's segments: from the scroll's own pages, or fetched for "
+        "a company whose object lacks the list",
     ),
     StreamSpec(
         "tickets",

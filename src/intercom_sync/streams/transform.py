@@ -22,7 +22,7 @@ import orjson
 
 from intercom_sync.store.base import RecordWrite, Row, Shapes
 from intercom_sync.store.schema import (
-    RAW_TABLES,
+    RECORD_TABLES,
     Column,
     ColumnType,
     Path,
@@ -197,7 +197,7 @@ def _compile(table: RawTable) -> RowPlan:
     return RowPlan(table, source, namespace["build"])
 
 
-ROW_PLANS: dict[str, RowPlan] = {name: _compile(t) for name, t in RAW_TABLES.items()}
+ROW_PLANS: dict[str, RowPlan] = {name: _compile(t) for name, t in RECORD_TABLES.items()}
 
 
 def _plan(table: RawTable) -> RowPlan:
@@ -402,14 +402,6 @@ def contact_company_edges(
     return _edge_set(connector, src, "belongs_to", "intercom_company", company_ids)
 
 
-def contact_segment_edges(
-    contact_id: str, segment_ids: Iterable[str], connector: str = CONNECTOR
-) -> Shapes:
-    """contact→segment (`in_segment`) from `GET /contacts/{id}/segments`."""
-    src = ("intercom_contact", contact_id)
-    return _edge_set(connector, src, "in_segment", "intercom_segment", segment_ids)
-
-
 def company_segment_edges(
     company_id: str, segment_ids: Iterable[str], connector: str = CONNECTOR
 ) -> Shapes:
@@ -445,11 +437,20 @@ def _conversation_edges(shapes: Shapes, r: Record, rid: str, connector: str) -> 
 def _contact_edges(shapes: Shapes, r: Record, rid: str, connector: str) -> None:
     """The embedded list holds at most 10 companies. When it says `has_more` it is only a
     prefix: writing it as the contact's edge set would wipe the complete set fetched by the
-    contact links child, so such a contact's company edges are left to that child."""
+    `contact_companies` child, so such a contact's company edges are left to that child."""
     if "companies" in r and not contact_companies_incomplete(r):
         ids = _ids(_list_of(r.get("companies"), "data"))
         src = ("intercom_contact", rid)
         add_edge_set(shapes, connector, src, "belongs_to", "intercom_company", ids)
+
+
+def embedded_segments(company: Record) -> list[Record] | None:
+    """The complete segment list a company object carries (`segments`, a `segment.list`),
+    or None when the object lacks it (then only `GET /companies/{id}/segments` tells)."""
+    listing = company.get("segments")
+    if not isinstance(listing, dict):
+        return None
+    return [s for s in _list_of(listing, "segments") if isinstance(s, dict)]
 
 
 def _company_edges(shapes: Shapes, r: Record, rid: str, connector: str) -> None:
@@ -483,6 +484,17 @@ def record_shapes(stream: str, record: Record, connector: str = CONNECTOR) -> Sh
     return shapes
 
 
+# A child stream its parent's record needs only sometimes (else: whenever it moved).
+CHILD_NEEDED: dict[str, Callable[[Record], bool]] = {
+    "contact_companies": contact_companies_incomplete,
+    "company_segments": lambda company: embedded_segments(company) is None,
+}
+
+
+def children_needed(record: Record, children: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for c in children if c not in CHILD_NEEDED or CHILD_NEEDED[c](record))
+
+
 # -- record writes --------------------------------------------------------------------------
 def _stream_plan(stream: str) -> RowPlan:
     plan = ROW_PLANS.get(stream)
@@ -509,15 +521,18 @@ def page_writes(
     *,
     parent_id: str | None = None,
     connector: str = CONNECTOR,
+    children: tuple[str, ...] | None = None,
 ) -> list[RecordWrite]:
-    """`record_write` for every record of a page (the stream is resolved once)."""
+    """`record_write` for every record of a page (the stream is resolved once). With
+    `children`, each record says which of them it needs (`CHILD_NEEDED`)."""
     build = _stream_plan(stream).build
     has_shapes = stream in ENTITY_BUILDERS or stream in EDGE_BUILDERS
     out = []
     for record in records:
         key, updated_at, row = build(record, parent_id)
         shapes = record_shapes(stream, record, connector) if has_shapes else None
-        out.append(RecordWrite(key, updated_at, row, shapes))
+        needed = None if children is None else children_needed(record, children)
+        out.append(RecordWrite(key, updated_at, row, shapes, needed))
     return out
 
 

@@ -23,9 +23,9 @@ from intercom_sync.client.pagination import Request, ScrollPaginator
 from intercom_sync.engine.bounds import lower_bound, signpost
 from intercom_sync.engine.context import SyncContext
 from intercom_sync.engine.runners.passes import finish_pass, record_updated_at
-from intercom_sync.store.base import PageWrite
+from intercom_sync.store.base import PageWrite, RecordWrite
 from intercom_sync.streams.catalog import StreamSpec
-from intercom_sync.streams.transform import page_writes
+from intercom_sync.streams.transform import embedded_segments, page_writes
 
 _SCROLL_POLL = 10.0  # another app's scroll expires within a minute idle
 
@@ -112,15 +112,38 @@ async def _write_page(
     if scan.lower is not None:
         lower = scan.lower
         fresh = [r for r in fresh if record_updated_at(r) >= lower]
-    children = tuple(c for c in spec.children if c in ctx.selected)
+    children = ctx.children_of(spec)
+    connector = ctx.options.connector
     write = PageWrite(
         table=spec.name,
-        records=page_writes(spec.name, fresh, connector=ctx.options.connector),
+        records=page_writes(spec.name, fresh, connector=connector, children=children),
         seen_pass=scan.pass_id if scan.full else None,
         enqueue_children=children,
     )
     await ctx.apply(write)
+    if "company_segments" in children:
+        await _write_embedded_segments(ctx, records)
     await ctx.page_done(spec.name, len(fresh))
+
+
+async def _write_embedded_segments(ctx: SyncContext, companies: list[dict[str, Any]]) -> None:
+    """Each company object of the page that carries its segment list is that company's
+    complete `company_segments`, read fresh on every run (segments change without the
+    company's `updated_at` moving), so no request per company is needed for them."""
+    writes: list[RecordWrite] = []
+    scopes: list[dict[str, Any]] = []
+    for company in companies:
+        segments = embedded_segments(company)
+        if segments is None:
+            continue  # the child stream fetches it, when the company moved
+        company_id = str(company.get("id"))
+        scopes.append({"company_id": company_id})
+        writes += page_writes(
+            "company_segments", segments, parent_id=company_id, connector=ctx.options.connector
+        )
+    if scopes:
+        await ctx.apply(PageWrite(table="company_segments", records=writes, complete_scopes=scopes))
+        ctx.result("company_segments").records += len(writes)
 
 
 async def _complete(

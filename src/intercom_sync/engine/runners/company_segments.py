@@ -21,5 +21,5 @@ async def fetch_company_segments(ctx: SyncContext, spec: StreamSpec, company_id:
         table=spec.name,
         records=page_writes(spec.name, records, parent_id=company_id, connector=connector),
         shapes=company_segment_edges(company_id, [str(r["id"]) for r in records], connector),
-        complete_scope={"company_id": company_id},
+        complete_scopes=[{"company_id": company_id}],
     )

@@ -96,10 +96,10 @@ async def _fetch(ctx: SyncContext, spec: StreamSpec, record_id: str) -> dict[str
 async def _write_alive(
     ctx: SyncContext, spec: StreamSpec, pass_id: str, records: list[dict[str, Any]]
 ) -> None:
-    children = tuple(c for c in spec.children if c in ctx.selected)
+    children = ctx.children_of(spec)
     write = PageWrite(
         table=spec.name,
-        records=page_writes(spec.name, records, connector=ctx.options.connector),
+        records=page_writes(spec.name, records, connector=ctx.options.connector, children=children),
         seen_pass=pass_id,
         enqueue_children=children,
     )

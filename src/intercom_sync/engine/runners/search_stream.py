@@ -113,8 +113,8 @@ async def _page_write(
     current: SearchPass,
     state: dict[str, dict[str, Any]],
 ) -> PageWrite:
-    writes = page_writes(spec.name, records, connector=ctx.options.connector)
-    children = tuple(c for c in spec.children if c in ctx.selected)
+    children = ctx.children_of(spec)
+    writes = page_writes(spec.name, records, connector=ctx.options.connector, children=children)
     if spec.name == "conversations" and not children:
         await _attach_conversation_shapes(ctx, records, writes)
     return PageWrite(
