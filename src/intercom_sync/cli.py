@@ -109,7 +109,15 @@ def sync(
         str | None, typer.Option("--workers", help='Requests in flight: "auto" or 1..64.')
     ] = None,
 ) -> None:
-    """Sync the workspace into the store (incremental unless --full)."""
+    """Sync the workspace into the store (incremental unless --full).
+
+    \b
+    Exit codes:
+      0  every selected stream finished (tickets without permission are skipped)
+      3  some streams failed, the others finished: run it again to resume them
+      2  the token was rejected, or the configuration or the store is unusable
+      1  nothing could be synced (unreachable host, a service that keeps failing)
+    """
     from intercom_sync.commands.sync_cmd import run_sync
 
     settings = load(

@@ -28,7 +28,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from intercom_sync.clock import Clock, OffsetClock, SystemClock
-from intercom_sync.commands.common import EXIT_FAILED, EXIT_USAGE, ConfigOpt, StoreOpt
+from intercom_sync.commands.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    ConfigOpt,
+    StoreOpt,
+    print_error,
+)
 from intercom_sync.config import CONFIG_FILENAME, ConfigError, load_settings
 from intercom_sync.metrics.durations import parse_duration
 from intercom_sync.metrics.indexes import apply_indexes
@@ -66,7 +72,7 @@ def set_sync_factory(factory: SyncFactory) -> None:
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    print_error(message)
     return typer.Exit(code)
 
 
