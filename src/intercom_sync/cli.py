@@ -22,6 +22,7 @@ from intercom_sync.commands.common import (
     StoreOpt,
     fail,
     load,
+    print_error,
     setup_logging,
     split_list,
 )
@@ -258,8 +259,15 @@ _register_other_commands()
 
 
 def main() -> None:
+    from intercom_sync.store.problems import StoreUnavailable
+
     try:
         app()
+    except StoreUnavailable as error:
+        if _state["debug"]:
+            raise
+        print_error(str(error))
+        raise SystemExit(EXIT_USAGE) from None
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted; the next sync resumes where this one stopped")
         raise SystemExit(130) from None

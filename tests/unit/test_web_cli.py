@@ -59,8 +59,9 @@ def test_query_sql_as_json_and_csv(store_url: str) -> None:
 
 def test_query_cannot_write(store_url: str) -> None:
     result = invoke("query", "DELETE FROM entities", "--store", store_url)
-    assert result.exit_code == 1
-    assert "query failed" in result.output and "readonly" in result.output
+    # Refused before it runs (a usage error), naming what it would have done.
+    assert result.exit_code == 2
+    assert "refused: DELETE from entities" in result.output and "read-only" in result.output
     left = invoke(
         "query", "SELECT COUNT(*) AS n FROM entities", "--store", store_url, "--format", "json"
     )

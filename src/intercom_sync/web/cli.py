@@ -42,10 +42,10 @@ from intercom_sync.metrics.model import Config, config_from_mapping
 from intercom_sync.metrics.support import support_config
 from intercom_sync.metrics.validate import DefinitionError
 from intercom_sync.metrics.widgets import evaluate_widget
-from intercom_sync.store import Store, open_store
+from intercom_sync.store import Store, StoreUnavailable, open_store
 from intercom_sync.store.sqlite import sqlite_path
 from intercom_sync.web.background import SyncFn
-from intercom_sync.web.readonly import run_readonly
+from intercom_sync.web.readonly import QueryRefused, run_readonly
 from intercom_sync.web.server import is_loopback, prepare_server, run_forever
 
 TOKEN_ENV = "INTERCOM_SYNC_DASHBOARD_TOKEN"  # noqa: S105 - a variable name
@@ -119,6 +119,8 @@ def _open(url: str) -> Store:
             raise _fail(f"no store at {path}: run `intercom-sync sync` first (or pass --store)")
     try:
         return open_store(url)
+    except StoreUnavailable as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
     except Exception as exc:
         raise _fail(f"cannot open the store: {type(exc).__name__}: {exc}") from None
 
@@ -280,6 +282,8 @@ def _print_sql(url: str, sql_text: str, output: str) -> None:
         columns, rows = run_readonly(url, sql_text)
     except FileNotFoundError as exc:
         raise _fail(f"{exc}: run `intercom-sync sync` first (or pass --store)") from None
+    except (QueryRefused, StoreUnavailable) as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
     except Exception as exc:  # the driver's message says what is wrong with the SQL
         raise _fail(f"query failed: {exc}") from None
     print_rows(columns, rows, output)
