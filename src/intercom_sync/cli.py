@@ -229,14 +229,21 @@ def demo(
             fail(f"cannot serve the dashboard on 127.0.0.1:{port}: {error}; try --port")
 
 
-def _background_sync(config: str | None, store_url: str) -> Callable[[], Awaitable[None]]:
-    """What `serve --sync-every` runs: one incremental sync with the same settings."""
+def _background_sync(
+    config: str | None, store_url: str, base_url: str | None
+) -> Callable[[], Awaitable[None]]:
+    """What `serve --sync-every` runs: one incremental sync with the same settings (read
+    again each time, so an edited file takes effect). Raises `ConfigError` at once when
+    they could not sync at all, rather than at every interval."""
+    from intercom_sync.config import load_settings
+
+    overrides = {"store_url": store_url, "base_url": base_url}
+    load_settings(config, overrides=overrides).require_token()
 
     async def run_once() -> None:
-        from intercom_sync.config import load_settings
         from intercom_sync.engine.sync import sync as run_sync
 
-        settings = load_settings(config, overrides={"store_url": store_url})
+        settings = load_settings(config, overrides=overrides)
         outcome = await run_sync(settings)
         if outcome.status != "succeeded":
             raise RuntimeError("; ".join(outcome.errors) or outcome.status)

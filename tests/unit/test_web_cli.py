@@ -206,10 +206,10 @@ def test_serve_background_sync_needs_a_registered_engine(
     monkeypatch.setattr(web_cli, "_sync_factory", [])
     refused = invoke("serve", "--store", store_url, "--port", "0", "--sync-every", "15m")
     assert refused.exit_code == 2 and "not available" in refused.output
-    made: list[tuple[str | None, str]] = []
+    made: list[tuple[str | None, str, str | None]] = []
 
-    def factory(config: str | None, url: str) -> Any:
-        made.append((config, url))
+    def factory(config: str | None, url: str, base_url: str | None) -> Any:
+        made.append((config, url, base_url))
 
         async def sync() -> None:
             return None
@@ -219,7 +219,7 @@ def test_serve_background_sync_needs_a_registered_engine(
     web_cli.set_sync_factory(factory)
     result = invoke("serve", "--store", store_url, "--port", "0", "--sync-every", "15m")
     assert result.exit_code == 0, result.output
-    assert made == [(None, store_url)]
+    assert made == [(None, store_url, None)]
     service = captured[-1].server.config.app.state.service
     assert service.background.status.every_seconds == 900
     bad = invoke("serve", "--store", store_url, "--port", "0", "--sync-every", "soon")

@@ -50,8 +50,9 @@ from intercom_sync.web.server import is_loopback, prepare_server, run_forever
 
 TOKEN_ENV = "INTERCOM_SYNC_DASHBOARD_TOKEN"  # noqa: S105 - a variable name
 
-# (config path or None, store URL) → an async callable running one sync.
-SyncFactory = Callable[[str | None, str], SyncFn]
+# (config path or None, store URL, API base URL or None) → an async callable running one
+# sync; raises ConfigError when those settings cannot sync.
+SyncFactory = Callable[[str | None, str, str | None], SyncFn]
 _sync_factory: list[SyncFactory] = []
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -179,6 +180,10 @@ def serve(
         str | None,
         typer.Option("--sync-every", help="Also sync in the background every interval, e.g. 15m."),
     ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="API base URL for the background sync (overrides region)."),
+    ] = None,
     as_of: AsOfOpt = None,
 ) -> None:
     """Serve the dashboards and their JSON API (127.0.0.1 by default)."""
@@ -186,7 +191,9 @@ def serve(
     dashboards = dashboards_config(data)
     url = resolve_store_url(store, config)
     every = _interval(sync_every)
-    sync_fn = _sync_fn(config, url) if every is not None else None
+    if base_url is not None and every is None:
+        raise _fail("--base-url is for the background sync: add --sync-every 15m", EXIT_USAGE)
+    sync_fn = _sync_fn(config, url, base_url) if every is not None else None
     opened = _open(url)
     try:
         ensure_indexes(url)
@@ -221,10 +228,13 @@ def _interval(text: str | None) -> float | None:
         raise _fail(f"--sync-every: {exc}", EXIT_USAGE) from None
 
 
-def _sync_fn(config: str | None, url: str) -> SyncFn:
+def _sync_fn(config: str | None, url: str, base_url: str | None) -> SyncFn:
     if not _sync_factory:
         raise _fail("--sync-every: background sync is not available in this build", EXIT_USAGE)
-    return _sync_factory[0](config, url)
+    try:
+        return _sync_factory[0](config, url, base_url)
+    except ConfigError as exc:
+        raise _fail(f"--sync-every: {exc}", EXIT_USAGE) from None
 
 
 def _announce(url: str, protected: bool, host: str, dashboards: Config) -> None:
