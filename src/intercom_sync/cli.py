@@ -217,16 +217,21 @@ def demo(
     port: Annotated[int, typer.Option("--port", help="Dashboard port (127.0.0.1).")] = 8765,
 ) -> None:
     """Sync a simulated workspace into ./demo.db and show what it holds — no token needed."""
-    from intercom_sync.commands.demo_cmd import run_demo, serve_demo_dashboard
+    from intercom_sync.commands.demo_cmd import claim_port, run_demo, serve_demo_dashboard
 
-    outcome, clock = run_demo(console, store_path=store_path, scale=scale, seed=seed, full=False)
-    if outcome.exit_code != EXIT_OK:
-        raise typer.Exit(outcome.exit_code)
-    if serve:
-        try:
-            serve_demo_dashboard(console, store_path, clock, port)
-        except OSError as error:
-            fail(f"cannot serve the dashboard on 127.0.0.1:{port}: {error}; try --port")
+    # The port is claimed before the sync, so a taken one fails now, not minutes later.
+    sock = claim_port(port) if serve else None
+    try:
+        outcome, clock = run_demo(
+            console, store_path=store_path, scale=scale, seed=seed, full=False
+        )
+        if outcome.exit_code != EXIT_OK:
+            raise typer.Exit(outcome.exit_code)
+        if sock is not None:
+            serve_demo_dashboard(console, store_path, clock, sock)
+    finally:
+        if sock is not None:
+            sock.close()
 
 
 def _background_sync(
