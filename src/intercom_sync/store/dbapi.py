@@ -518,12 +518,13 @@ class DbApiStore(Store):
         requests: int,
         rate_limited: int,
         errors: list[str],
+        mode: str | None = None,
     ) -> None:
         with self._tx() as cur:
             cur.execute(
                 self.dialect_def.translate(
                     "UPDATE _sync_runs SET finished_at = ?, status = ?, streams = ?, requests = ?, "
-                    "rate_limited = ?, errors = ? WHERE run_id = ?"
+                    "rate_limited = ?, errors = ?, mode = COALESCE(?, mode) WHERE run_id = ?"
                 ),
                 (
                     finished_at,
@@ -532,6 +533,7 @@ class DbApiStore(Store):
                     requests,
                     rate_limited,
                     orjson.dumps(errors).decode(),
+                    mode,
                     run_id,
                 ),
             )
