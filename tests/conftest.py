@@ -6,6 +6,7 @@
   default token.
 * `small_sim_readonly` — one `small` simulator for the whole session; tests must
   not change it (no mutations, quirk or fault changes).
+* `postgres_url` — a throwaway PostgreSQL cluster per test module (`tests/postgres.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from intercom_sync.simulator.spec import SimulatorConfig, WorldSpec
+from tests.postgres import postgres_url  # noqa: F401 - a fixture, shared
 
 if TYPE_CHECKING:  # imported lazily so a broken simulator cannot break unrelated test files
     from intercom_sync.simulator.service import Simulator

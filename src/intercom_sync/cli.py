@@ -22,6 +22,7 @@ from intercom_sync.commands.common import (
     StoreOpt,
     fail,
     load,
+    print_error,
     setup_logging,
     split_list,
 )
@@ -109,7 +110,15 @@ def sync(
         str | None, typer.Option("--workers", help='Requests in flight: "auto" or 1..64.')
     ] = None,
 ) -> None:
-    """Sync the workspace into the store (incremental unless --full)."""
+    """Sync the workspace into the store (incremental unless --full).
+
+    \b
+    Exit codes:
+      0  every selected stream finished (tickets without permission are skipped)
+      3  some streams failed, the others finished: run it again to resume them
+      2  the token was rejected, or the configuration or the store is unusable
+      1  nothing could be synced (unreachable host, a service that keeps failing)
+    """
     from intercom_sync.commands.sync_cmd import run_sync
 
     settings = load(
@@ -240,26 +249,38 @@ def demo(
     port: Annotated[int, typer.Option("--port", help="Dashboard port (127.0.0.1).")] = 8765,
 ) -> None:
     """Sync a simulated workspace into ./demo.db and show what it holds — no token needed."""
-    from intercom_sync.commands.demo_cmd import run_demo, serve_demo_dashboard
+    from intercom_sync.commands.demo_cmd import claim_port, run_demo, serve_demo_dashboard
 
-    outcome, clock = run_demo(console, store_path=store_path, scale=scale, seed=seed, full=False)
-    if outcome.exit_code != EXIT_OK:
-        raise typer.Exit(outcome.exit_code)
-    if serve:
-        try:
-            serve_demo_dashboard(console, store_path, clock, port)
-        except OSError as error:
-            fail(f"cannot serve the dashboard on 127.0.0.1:{port}: {error}; try --port")
+    # The port is claimed before the sync, so a taken one fails now, not minutes later.
+    sock = claim_port(port) if serve else None
+    try:
+        outcome, clock = run_demo(
+            console, store_path=store_path, scale=scale, seed=seed, full=False
+        )
+        if outcome.exit_code != EXIT_OK:
+            raise typer.Exit(outcome.exit_code)
+        if sock is not None:
+            serve_demo_dashboard(console, store_path, clock, sock)
+    finally:
+        if sock is not None:
+            sock.close()
 
 
-def _background_sync(config: str | None, store_url: str) -> Callable[[], Awaitable[None]]:
-    """What `serve --sync-every` runs: one incremental sync with the same settings."""
+def _background_sync(
+    config: str | None, store_url: str, base_url: str | None
+) -> Callable[[], Awaitable[None]]:
+    """What `serve --sync-every` runs: one incremental sync with the same settings (read
+    again each time, so an edited file takes effect). Raises `ConfigError` at once when
+    they could not sync at all, rather than at every interval."""
+    from intercom_sync.config import load_settings
+
+    overrides = {"store_url": store_url, "base_url": base_url}
+    load_settings(config, overrides=overrides).require_token()
 
     async def run_once() -> None:
-        from intercom_sync.config import load_settings
         from intercom_sync.engine.sync import sync as run_sync
 
-        settings = load_settings(config, overrides={"store_url": store_url})
+        settings = load_settings(config, overrides=overrides)
         outcome = await run_sync(settings)
         if outcome.status != "succeeded":
             raise RuntimeError("; ".join(outcome.errors) or outcome.status)
@@ -282,8 +303,15 @@ _register_other_commands()
 
 
 def main() -> None:
+    from intercom_sync.store.problems import StoreUnavailable
+
     try:
         app()
+    except StoreUnavailable as error:
+        if _state["debug"]:
+            raise
+        print_error(str(error))
+        raise SystemExit(EXIT_USAGE) from None
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted; the next sync resumes where this one stopped")
         raise SystemExit(130) from None

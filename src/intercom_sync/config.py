@@ -123,9 +123,15 @@ def _parse_start_date(value: object) -> datetime:
             raise ValueError(problem) from None
     else:
         raise ValueError(problem)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if parsed > datetime.now(UTC):
+        # Nothing is updated after "now", so such a sync would quietly copy nothing.
+        shown = parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+        raise ValueError(
+            f"is in the future ({shown}): records updated before it are not synced, so a "
+            "sync would copy nothing; use a past time such as 2020-01-01T00:00:00Z"
+        )
+    return parsed
 
 
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*")
@@ -483,7 +489,7 @@ _KEYS: tuple[_Key, ...] = (
 _BY_DOTTED = {key.dotted: key for key in _KEYS}
 _SECTIONS = ("intercom", "store")
 # Sections of the same file read by the metrics model (`intercom-sync serve`/`query`).
-_OTHER_SECTIONS = ("dashboards", "connectors")
+_OTHER_SECTIONS = ("dashboards",)
 _COMMAND_LINE = "on the command line"
 
 
@@ -557,12 +563,10 @@ def _read_file(file: Path) -> dict[str, Any]:
         if section in _OTHER_SECTIONS:
             continue
         if section not in _SECTIONS or not isinstance(table, dict):
-            hint = _did_you_mean(section, _SECTIONS)
-            raise ConfigError(
-                section,
-                f"unknown section{hint}; valid: [intercom], [store], [dashboards]",
-                f"in {file}",
-            )
+            known = (*_SECTIONS, *_OTHER_SECTIONS)
+            hint = _did_you_mean(section, known)
+            valid = ", ".join(f"[{name}]" for name in known)
+            raise ConfigError(section, f"unknown section{hint}; valid: {valid}", f"in {file}")
         for name, value in table.items():
             values[_known_key(f"{section}.{name}", f"in {file}")] = value
     return values

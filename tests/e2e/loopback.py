@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import queue
+import re
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from intercom_sync.clock import OffsetClock
 from intercom_sync.simulator.server import RunningServer, serve_in_thread
@@ -58,6 +64,11 @@ def loopback_simulator(
         server.stop()
 
 
+def sync_args(lb: Loopback, db: Path) -> list[str]:
+    """`sync` against the served simulator into the SQLite store at `db`."""
+    return ["sync", "--base-url", lb.base_url, "--store", f"sqlite:///{db}"]
+
+
 def cli_env(token: str = DEFAULT_TOKEN, **settings: str) -> dict[str, str]:
     """The environment of a CLI run: the token, a fast budget, and any INTERCOM_SYNC_* keys."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTERCOM_")}
@@ -85,3 +96,55 @@ def run_cli(
     return subprocess.run(
         cli(*args), env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def assert_one_error_line(
+    result: subprocess.CompletedProcess[str], code: int, *needles: str
+) -> str:
+    """Exactly one line on stderr, `error: …`, naming every needle; the exit code; no
+    traceback anywhere."""
+    assert result.returncode == code, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    assert "Traceback" not in result.stdout + result.stderr
+    return lines[0]
+
+
+def lines_of(stream: object) -> queue.Queue[str]:
+    """Read a pipe in a thread so the test can wait for a line with a timeout."""
+    found: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            found.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return found
+
+
+def wait_for_dashboard_url(output: queue.Queue[str], proc: subprocess.Popen[str]) -> str:
+    seen = []
+    while True:
+        try:
+            line = output.get(timeout=120)
+        except queue.Empty:
+            pytest.fail(f"no dashboard URL printed; exit {proc.poll()}; output: {seen}")
+        seen.append(line)
+        match = re.search(r"Dashboard:\s+(http://127\.0\.0\.1:\d+/)", line)
+        if match:
+            return match.group(1)
+
+
+def stop_process(proc: subprocess.Popen[str]) -> None:
+    """Ctrl-C a served command, as a user stops it (killed if it does not stop)."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if proc.stdout:
+        proc.stdout.close()

@@ -9,12 +9,9 @@ skipped without their permission, a token that appears nowhere, `check`, `init` 
 from __future__ import annotations
 
 import json
-import queue
 import re
-import signal
 import socket
 import subprocess
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +22,18 @@ import pytest
 from intercom_sync.simulator.spec import SCOPES, FaultSpec, TokenSpec, WorldSpec
 from intercom_sync.streams.catalog import STREAM_NAMES
 from tests.e2e.harness import open_test_store
-from tests.e2e.loopback import Loopback, cli, cli_env, loopback_simulator, run_cli
+from tests.e2e.loopback import (
+    Loopback,
+    assert_one_error_line,
+    cli,
+    cli_env,
+    lines_of,
+    loopback_simulator,
+    run_cli,
+    stop_process,
+    sync_args,
+    wait_for_dashboard_url,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -44,25 +52,6 @@ def lb() -> Iterator[Loopback]:
 
 def without(scope: str) -> frozenset[str]:
     return frozenset(SCOPES) - {scope}
-
-
-def sync_args(lb: Loopback, db: Path) -> list[str]:
-    return ["sync", "--base-url", lb.base_url, "--store", f"sqlite:///{db}"]
-
-
-def assert_one_error_line(
-    result: subprocess.CompletedProcess[str], code: int, *needles: str
-) -> str:
-    """Exactly one line on stderr, `error: …`, naming every needle; the exit code; no
-    traceback anywhere."""
-    assert result.returncode == code, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    assert "Traceback" not in result.stdout + result.stderr
-    return lines[0]
 
 
 def status_json(tmp_path: Path, db: Path) -> dict[str, dict]:
@@ -344,31 +333,6 @@ def test_demo_without_serving_ends_with_the_summary_and_the_store_path(tmp_path:
         store.close()
 
 
-def lines_of(stream: object) -> queue.Queue[str]:
-    """Read a pipe in a thread so the test can wait for a line with a timeout."""
-    found: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        for line in stream:  # type: ignore[attr-defined]
-            found.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    return found
-
-
-def wait_for_dashboard_url(output: queue.Queue[str], proc: subprocess.Popen[str]) -> str:
-    seen = []
-    while True:
-        try:
-            line = output.get(timeout=120)
-        except queue.Empty:
-            pytest.fail(f"no dashboard URL printed; exit {proc.poll()}; output: {seen}")
-        seen.append(line)
-        match = re.search(r"Dashboard:\s+(http://127\.0\.0\.1:\d+/)", line)
-        if match:
-            return match.group(1)
-
-
 def test_demo_serves_the_dashboard_on_the_port_it_prints(tmp_path: Path) -> None:
     env = {**cli_env(), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
@@ -387,11 +351,4 @@ def test_demo_serves_the_dashboard_on_the_port_it_prints(tmp_path: Path) -> None
         assert [d["id"] for d in dashboards] == ["support"]
         assert dashboards[0]["widgets"]
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+        stop_process(proc)

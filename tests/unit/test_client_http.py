@@ -491,3 +491,49 @@ async def test_the_token_appears_in_no_log_and_no_error_of_a_failing_run(
     assert "retrying GET /admins" in caplog.text  # the logs were captured
     for text in texts:
         assert TOKEN not in text
+
+
+# -- what a retry says (issue 12: no WARNING per retry that then succeeds) ------------------
+
+
+def warnings_in(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_retries_that_succeed_are_counted_and_only_logged_at_info(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    flaky = Script(
+        error_list(503, "service_unavailable", "busy"),
+        httpx.RemoteProtocolError("peer closed connection"),
+        ok({"type": "admin.list", "admins": []}),
+    )
+    with caplog.at_level(logging.INFO, logger="intercom_sync.client"):
+        async with client_for(flaky) as client:
+            response = await client.get("/admins")
+            again = await client.get("/admins")
+    assert len(flaky.requests) == 4
+    assert (response.retries, again.retries, client.stats.retries) == (2, 0, 2)
+    assert warnings_in(caplog) == []
+    retried = [r for r in caplog.records if r.getMessage().startswith("retrying GET /admins")]
+    assert [r.levelno for r in retried] == [logging.INFO, logging.INFO]
+
+
+async def test_a_request_given_up_is_one_warning_and_a_plain_error_none(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    boom = error_list(500, "server_error", "boom")
+    script = Script(ok(), boom, boom, boom, error_list(404, "not_found", "gone"))
+    with caplog.at_level(logging.INFO, logger="intercom_sync.client"):
+        async with client_for(script, max_attempts=3) as client:
+            await client.get("/me")  # the host answers: later failures are not a wrong host
+            with pytest.raises(TransientError, match="gave up after 3 attempts"):
+                await client.get("/admins")
+            (warning,) = warnings_in(caplog)
+            assert warning.startswith("gave up on GET /admins: ")
+            assert "gave up after 3 attempts" in warning
+            caplog.clear()
+            with pytest.raises(IntercomError):
+                await client.get("/conversations/1")
+    assert len(script.requests) == 5
+    assert warnings_in(caplog) == []  # never retried: the caller decides what a 404 means

@@ -174,8 +174,19 @@ def test_an_unknown_key_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
 
 def test_an_unknown_section_is_an_error(tmp_path: Path) -> None:
     assert error_of(tmp_path, "[intercomm]\nregion = 'us'\n").startswith(
-        "intercomm: unknown section (did you mean 'intercom'?)"
+        "intercomm: unknown section (did you mean 'intercom'?); "
+        "valid: [intercom], [store], [dashboards]"
     )
+    # [connectors] was once let through, though nothing reads it: a typo's cousin.
+    assert error_of(tmp_path, "[connectors]\n").startswith("connectors: unknown section")
+
+
+def test_a_start_date_in_the_future_is_refused(tmp_path: Path) -> None:
+    message = error_of(tmp_path, '[intercom]\nstart_date = "2999-01-01T00:00:00+02:00"\n')
+    assert message.startswith("intercom.start_date: is in the future (2998-12-31T22:00:00Z)")
+    assert "intercom-sync.toml" in message
+    recent = load(tmp_path, '[intercom]\nstart_date = "2026-01-01"\n').intercom.start_date
+    assert recent == datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_an_unknown_override_is_an_error(tmp_path: Path) -> None:

@@ -59,8 +59,9 @@ def test_query_sql_as_json_and_csv(store_url: str) -> None:
 
 def test_query_cannot_write(store_url: str) -> None:
     result = invoke("query", "DELETE FROM entities", "--store", store_url)
-    assert result.exit_code == 1
-    assert "query failed" in result.output and "readonly" in result.output
+    # Refused before it runs (a usage error), naming what it would have done.
+    assert result.exit_code == 2
+    assert "refused: DELETE from entities" in result.output and "read-only" in result.output
     left = invoke(
         "query", "SELECT COUNT(*) AS n FROM entities", "--store", store_url, "--format", "json"
     )
@@ -205,10 +206,10 @@ def test_serve_background_sync_needs_a_registered_engine(
     monkeypatch.setattr(web_cli, "_sync_factory", [])
     refused = invoke("serve", "--store", store_url, "--port", "0", "--sync-every", "15m")
     assert refused.exit_code == 2 and "not available" in refused.output
-    made: list[tuple[str | None, str]] = []
+    made: list[tuple[str | None, str, str | None]] = []
 
-    def factory(config: str | None, url: str) -> Any:
-        made.append((config, url))
+    def factory(config: str | None, url: str, base_url: str | None) -> Any:
+        made.append((config, url, base_url))
 
         async def sync() -> None:
             return None
@@ -218,7 +219,7 @@ def test_serve_background_sync_needs_a_registered_engine(
     web_cli.set_sync_factory(factory)
     result = invoke("serve", "--store", store_url, "--port", "0", "--sync-every", "15m")
     assert result.exit_code == 0, result.output
-    assert made == [(None, store_url)]
+    assert made == [(None, store_url, None)]
     service = captured[-1].server.config.app.state.service
     assert service.background.status.every_seconds == 900
     bad = invoke("serve", "--store", store_url, "--port", "0", "--sync-every", "soon")

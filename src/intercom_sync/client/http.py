@@ -16,7 +16,7 @@ import random
 import urllib.request
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 from urllib.parse import SplitResult, urlsplit
@@ -37,7 +37,7 @@ from intercom_sync.client.errors import (
 )
 from intercom_sync.client.governor import RateGovernor, parse_http_date
 from intercom_sync.client.pagination import Request
-from intercom_sync.client.retry import RetryPolicy, RetryState
+from intercom_sync.client.retry import RetryPolicy, RetryState, is_retryable
 from intercom_sync.client.transport import ShardedTransport
 from intercom_sync.clock import Clock, SystemClock
 from intercom_sync.config import REGION_HOSTS
@@ -92,6 +92,8 @@ class ApiResponse:
     headers: httpx.Headers
     data: dict[str, Any]
     elapsed_s: float
+    # Failed attempts (5xx, resets, 429 …) retried before this answer came.
+    retries: int = 0
 
 
 @dataclass
@@ -212,15 +214,17 @@ class IntercomClient:
         retry = self.retry_policy.start()
         while True:
             try:
-                return await self._attempt(method, url, params, body)
+                response = await self._attempt(method, url, params, body)
             except IntercomError as error:
                 error.scrub(self.options.token.get_secret_value())
                 wait = self._retry_wait(retry, error, replayable)
                 if wait is None:
-                    raise self._final_error(error, retry, replayable) from None
+                    raise self._give_up(method, url, error, retry, replayable) from None
                 self.stats.retries += 1
                 self._log_retry(method, url, error, retry.attempts + 1, wait)
                 await self._clock.sleep(wait)
+            else:
+                return replace(response, retries=retry.attempts) if retry.attempts else response
 
     # -- one attempt -----------------------------------------------------------------
 
@@ -341,11 +345,10 @@ class IntercomClient:
                 attempt,
             )
             return
-        # Before the first response, a refused connection is most likely a wrong host: the
-        # final error says so in one line; the retry itself is only worth a debug note.
-        first_contact = self.stats.responses == 0 and isinstance(error, TransientError)
-        logger.log(
-            logging.INFO if first_contact else logging.WARNING,
+        # A retry that then succeeds is routine under a flaky API: it is counted (in the
+        # progress display and the summary), and logged only with -v. A request given up
+        # for good is a warning (see _give_up).
+        logger.info(
             "retrying %s %s after %s (attempt %d, waiting %.2fs)",
             method,
             path,
@@ -353,6 +356,18 @@ class IntercomClient:
             attempt,
             wait,
         )
+
+    def _give_up(
+        self, method: str, url: str, error: IntercomError, retry: RetryState, replayable: bool
+    ) -> IntercomError:
+        final = self._final_error(error, retry, replayable)
+        # Not warned: an error that is never retried (404, 403 …: the caller decides), a
+        # scroll page (its runner restarts the scroll and says so), and an unreachable host
+        # (the run's one error line says so).
+        worth_a_warning = is_retryable(error) and replayable
+        if worth_a_warning and not isinstance(final, UnreachableError):
+            logger.warning("gave up on %s %s: %s", method, _path_for_log(url), final.message)
+        return final
 
     def _final_error(
         self, error: IntercomError, retry: RetryState, replayable: bool

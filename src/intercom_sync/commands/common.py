@@ -9,6 +9,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from intercom_sync.config import ConfigError, Settings, load_settings
 
@@ -28,9 +29,15 @@ StoreOpt = Annotated[
 err_console = Console(stderr=True, highlight=False)
 
 
+def print_error(message: str) -> None:
+    """`error: <message>` as one line on stderr: never wrapped, never read as markup (a
+    message may quote `[intercom]`)."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+
+
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     """One clear line on stderr, a non-zero exit, no traceback."""
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    print_error(message)
     raise typer.Exit(code)
 
 

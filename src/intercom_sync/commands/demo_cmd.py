@@ -7,6 +7,7 @@ Starts the simulator on 127.0.0.1 (its own thread, real rate limits), syncs it i
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from intercom_sync.clock import Clock, OffsetClock
-from intercom_sync.commands.common import load
+from intercom_sync.commands.common import EXIT_USAGE, fail, load
 from intercom_sync.commands.sync_cmd import run_sync
 from intercom_sync.engine.sync import SyncOutcome
 from intercom_sync.simulator.server import RunningServer, serve_in_thread
@@ -25,6 +26,7 @@ from intercom_sync.store import open_store
 
 _EXAMPLE_QUERY = "SELECT state, count(*) FROM conversations GROUP BY state"
 _TOKEN_ENV = "INTERCOM_DEMO_TOKEN"  # noqa: S105 - the name of a variable
+DEMO_HOST = "127.0.0.1"
 
 
 def start_demo_simulator(scale: str, seed: int) -> tuple[Simulator, RunningServer]:
@@ -109,14 +111,31 @@ def show_store(console: Console, store_path: Path) -> None:
     console.print(f"  intercom-sync status --store sqlite:///{store_path}")
 
 
-def serve_demo_dashboard(console: Console, store_path: Path, clock: Clock, port: int) -> None:
-    """Serve the support dashboard over the demo store until Ctrl-C."""
+def claim_port(port: int) -> socket.socket:
+    """Bind the dashboard's port on 127.0.0.1 now, or fail with one line."""
+    from intercom_sync.web.server import bind_socket
+
+    try:
+        return bind_socket(DEMO_HOST, port)
+    except OSError as error:
+        fail(
+            f"cannot serve the dashboard on {DEMO_HOST}:{port}: {error.strerror or error}; "
+            "pass a free --port (0 picks one), or --no-serve",
+            EXIT_USAGE,
+        )
+
+
+def serve_demo_dashboard(
+    console: Console, store_path: Path, clock: Clock, sock: socket.socket
+) -> None:
+    """Serve the support dashboard over the demo store, on the claimed socket, until
+    Ctrl-C."""
     from intercom_sync.metrics.support import support_config
     from intercom_sync.web.server import prepare_server, run_forever
 
     store = open_store(f"sqlite:///{store_path}")
     try:
-        dashboard = prepare_server(store, support_config(), port=port, clock=clock)
+        dashboard = prepare_server(store, support_config(), host=DEMO_HOST, clock=clock, sock=sock)
         console.print(
             f"\n[bold]Dashboard:[/] {dashboard.url}  (JSON API: {dashboard.url}api/dashboards)"
         )

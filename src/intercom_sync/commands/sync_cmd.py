@@ -13,7 +13,7 @@ from intercom_sync.commands.common import EXIT_USAGE, fail
 from intercom_sync.config import ConfigError, Settings
 from intercom_sync.engine.sync import FatalSyncError, SyncOutcome, sync
 from intercom_sync.store.base import Store
-from intercom_sync.ui.progress import RichProgress, summary_table
+from intercom_sync.ui.progress import RichProgress, summary_lines, summary_table
 
 
 def run_sync(
@@ -49,21 +49,30 @@ def run_sync(
 
 
 def print_outcome(console: Console, outcome: SyncOutcome) -> None:
-    console.print(summary_table(outcome))
-    for warning in outcome.warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}")
-    for error in outcome.errors:
-        console.print(f"[red]failed:[/] {escape(error)}")
+    """The summary: a table in a terminal; without one, plain lines that never wrap."""
+    if console.is_terminal:
+        console.print(summary_table(outcome))
+    else:
+        for line in summary_lines(outcome):
+            console.print(line, markup=False, soft_wrap=True)
+    for line in _closing_lines(outcome):
+        console.print(line, soft_wrap=True)
+
+
+def _closing_lines(outcome: SyncOutcome) -> list[str]:
+    lines = [f"[yellow]warning:[/] {escape(warning)}" for warning in outcome.warnings]
+    lines += [f"[red]failed:[/] {escape(error)}" for error in outcome.errors]
     if outcome.interrupted_runs:
         runs = ", ".join(outcome.interrupted_runs)
-        console.print(f"[dim]earlier runs that were interrupted and resumed: {runs}[/]")
+        lines.append(f"[dim]earlier runs that were interrupted and resumed: {runs}[/]")
     if outcome.status == "failed":
-        console.print(
+        lines.append(
             "[red]The sync failed: no stream finished (see above). Fix the cause and run "
             "`intercom-sync sync` again — it resumes from what was committed.[/]"
         )
     if outcome.status == "partial":
-        console.print(
+        lines.append(
             "[yellow]Some streams failed; the others finished. Fix the cause and run "
             "`intercom-sync sync` again — it resumes where each stream stopped.[/]"
         )
+    return lines

@@ -26,6 +26,8 @@ class StreamResult:
     records: int = 0
     pages: int = 0
     requests: int = 0
+    # Failed attempts retried until they succeeded (counted, not printed one by one).
+    retries: int = 0
     deleted: int = 0
     error: str | None = None
     warning: str | None = None
@@ -37,6 +39,7 @@ class StreamResult:
             "records": self.records,
             "pages": self.pages,
             "requests": self.requests,
+            "retries": self.retries,
             "deleted": self.deleted,
         }
         if self.error:
@@ -129,8 +132,11 @@ class SyncContext:
         return self.results.setdefault(stream, StreamResult(stream))
 
     async def send(self, stream: str, request: Request) -> ApiResponse:
-        self.result(stream).requests += 1
-        return await self.client.send(request)
+        result = self.result(stream)
+        result.requests += 1
+        response = await self.client.send(request)
+        result.retries += response.retries
+        return response
 
     async def get(
         self, stream: str, path: str, params: Mapping[str, Any] | None = None

@@ -36,6 +36,7 @@ from intercom_sync.engine.messages import (
     token_message,
     unreachable_message,
 )
+from intercom_sync.engine.run_mode import actual_mode, planned_mode
 from intercom_sync.engine.runners.activity_logs import run_activity_logs
 from intercom_sync.engine.runners.children import run_children
 from intercom_sync.engine.runners.companies import ScrollAbandoned, run_companies
@@ -124,9 +125,8 @@ async def sync(
     astore = AsyncStore(store)
     run_id = uuid.uuid4().hex[:12]
     started = clock.now()
-    interrupted = store.start_run(
-        RunRecord(run_id, int(started), "full" if full else "incremental", os.getpid())
-    )
+    planned = planned_mode(full, store.all_states(), (s.name for s in specs))
+    interrupted = store.start_run(RunRecord(run_id, int(started), planned, os.getpid()))
     ctx = build_context(
         settings,
         astore,
@@ -151,7 +151,7 @@ async def sync(
     finally:
         await ctx.client.aclose()
         astore.close()  # waits for the writer thread: nothing else touches the store now
-        _record_finish(store, ctx, final_status, clock)
+        _record_finish(store, ctx, final_status, clock, actual_mode(planned, ctx.results.values()))
         store.optimize()
         if own_store:
             store.close()
@@ -313,7 +313,7 @@ def _outcome(ctx: SyncContext, started: float, interrupted: list[str]) -> SyncOu
     )
 
 
-def _record_finish(store: Store, ctx: SyncContext, status: str, clock: Clock) -> None:
+def _record_finish(store: Store, ctx: SyncContext, status: str, clock: Clock, mode: str) -> None:
     streams: dict[str, Any] = {name: r.as_dict() for name, r in ctx.results.items()}
     errors = [f"{r.name}: {r.error}" for r in ctx.results.values() if r.error]
     store.finish_run(
@@ -324,4 +324,5 @@ def _record_finish(store: Store, ctx: SyncContext, status: str, clock: Clock) ->
         requests=ctx.client.stats.requests,
         rate_limited=ctx.client.stats.rate_limited,
         errors=errors,
+        mode=mode,
     )

@@ -281,7 +281,9 @@ class Store(ABC):
         requests: int,
         rate_limited: int,
         errors: list[str],
-    ) -> None: ...
+        mode: str | None = None,
+    ) -> None:
+        """Record how a run ended; `mode`, when given, corrects the one it started with."""
 
     @abstractmethod
     def update_run(self, run_id: str, streams: dict[str, Any], requests: int) -> None:

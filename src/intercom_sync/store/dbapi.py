@@ -20,6 +20,7 @@ from intercom_sync.store.base import (
     Shapes,
     Store,
 )
+from intercom_sync.store.problems import StoreUnavailable
 from intercom_sync.store.schema import (
     INTERNAL_TABLES,
     RAW_TABLES,
@@ -43,13 +44,31 @@ class DbApiStore(Store):
     def __init__(self, url: str) -> None:
         self.url = url
         self.dialect = self.dialect_def.name
-        self._conn: Any = self._connect()
+        with self._explained():
+            self._conn: Any = self._connect()
         self._statements: dict[str, str] = {}
         self._seq = 0
 
     # -- backend hooks ---------------------------------------------------------------------
     @abstractmethod
     def _connect(self) -> Any: ...
+
+    def _problem(self, error: Exception) -> StoreUnavailable | None:
+        """A failure of the store itself (read-only, not a database, a server that
+        refuses) explained in one line; None for anything else (a bug, a bad query)."""
+        return None
+
+    @contextmanager
+    def _explained(self) -> Iterator[None]:
+        try:
+            yield
+        except StoreUnavailable:
+            raise
+        except Exception as error:
+            problem = self._problem(error)
+            if problem is None:
+                raise
+            raise problem from error
 
     @abstractmethod
     def _begin(self) -> None: ...
@@ -62,17 +81,18 @@ class DbApiStore(Store):
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
-        self._begin()
-        cur = self._conn.cursor()
-        try:
-            yield cur
-        except BaseException:
-            self._rollback()
-            raise
-        else:
-            self._commit()
-        finally:
-            cur.close()
+        with self._explained():
+            self._begin()
+            cur = self._conn.cursor()
+            try:
+                yield cur
+            except BaseException:
+                self._rollback()
+                raise
+            else:
+                self._commit()
+            finally:
+                cur.close()
 
     def close(self) -> None:
         self._conn.close()
@@ -455,8 +475,9 @@ class DbApiStore(Store):
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cur = self._conn.cursor()
         try:
-            cur.execute(self.dialect_def.translate(statement), tuple(params))
-            rows = cur.fetchall()
+            with self._explained():
+                cur.execute(self.dialect_def.translate(statement), tuple(params))
+                rows = cur.fetchall()
         finally:
             cur.close()
         self._end_read()
@@ -696,12 +717,13 @@ class DbApiStore(Store):
         requests: int,
         rate_limited: int,
         errors: list[str],
+        mode: str | None = None,
     ) -> None:
         with self._tx() as cur:
             cur.execute(
                 self.dialect_def.translate(
                     "UPDATE _sync_runs SET finished_at = ?, status = ?, streams = ?, requests = ?, "
-                    "rate_limited = ?, errors = ? WHERE run_id = ?"
+                    "rate_limited = ?, errors = ?, mode = COALESCE(?, mode) WHERE run_id = ?"
                 ),
                 (
                     finished_at,
@@ -710,6 +732,7 @@ class DbApiStore(Store):
                     requests,
                     rate_limited,
                     orjson.dumps(errors).decode(),
+                    mode,
                     run_id,
                 ),
             )

@@ -6,10 +6,26 @@ from typing import Any
 
 from intercom_sync.store import sql
 from intercom_sync.store.dbapi import DbApiStore
+from intercom_sync.store.problems import StoreUnavailable, postgres_problem
+
+# SQLSTATE classes that are about the server, not the SQL: connection, resources (disk
+# full), operator intervention, authorization, a database that does not exist.
+_SERVER_STATES = ("08", "53", "57P", "28", "3D000", "25006")
 
 
 class PostgresStore(DbApiStore):
     dialect_def = sql.POSTGRES
+
+    def _problem(self, error: Exception) -> StoreUnavailable | None:
+        import psycopg
+
+        if not isinstance(error, psycopg.Error):
+            return None
+        state = error.sqlstate
+        refused = isinstance(error, psycopg.OperationalError) and state is None
+        if refused or (state is not None and state.startswith(_SERVER_STATES)):
+            return postgres_problem(self.url, error)
+        return None
 
     def _connect(self) -> Any:
         try:

@@ -443,7 +443,7 @@ INTERNAL_TABLES: dict[str, Table] = {
                 ("started_at", "int"),
                 ("finished_at", "int"),
                 ("status", "text"),  # running | succeeded | partial | failed | interrupted
-                ("mode", "text"),  # full | incremental
+                ("mode", "text"),  # full | incremental | mixed (engine/run_mode.py)
                 ("pid", "int"),
                 ("streams", "json"),  # per stream: records, pages, status, error
                 ("requests", "int"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from intercom_sync.store import sql
 from intercom_sync.store.dbapi import DbApiStore
+from intercom_sync.store.problems import StoreUnavailable, sqlite_problem
 
 
 def sqlite_path(url: str) -> str:
@@ -19,8 +20,23 @@ def sqlite_path(url: str) -> str:
     return url
 
 
+# Primary result codes that are about the file, not the SQL: permission, read-only, I/O
+# error, corrupt, disk full, cannot open, not a database.
+_FILE_ERRORS = frozenset({3, 8, 10, 11, 13, 14, 26})
+
+
 class SQLiteStore(DbApiStore):
     dialect_def = sql.SQLITE
+
+    def _problem(self, error: Exception) -> StoreUnavailable | None:
+        path = sqlite_path(self.url)
+        if path == ":memory:":
+            return None
+        code = getattr(error, "sqlite_errorcode", None)
+        about_the_file = isinstance(error, OSError) or (
+            isinstance(error, sqlite3.Error) and code is not None and code & 0xFF in _FILE_ERRORS
+        )
+        return sqlite_problem(Path(path), error) if about_the_file else None
 
     def _connect(self) -> Any:
         path = sqlite_path(self.url)

@@ -1,4 +1,5 @@
-"""How a sync looks in a terminal: a live row per stream, then a summary table."""
+"""How a sync looks: in a terminal, a live row per stream, then a summary table; without
+one (cron, CI), plain lines — one per stream — that never wrap and a log reader can grep."""
 
 from __future__ import annotations
 
@@ -51,12 +52,13 @@ class RichProgress:
     def _table(self) -> Table:
         elapsed = max(1e-6, self._clock() - self._started)
         total = sum(row.requests for row in self._rows.values())
+        retried = sum(row.retries for row in self._rows.values())
         table = Table(
-            title=f"Syncing — {total} requests, {total / elapsed:.1f} req/s",
+            title=f"Syncing — {total} requests, {retried} retried, {total / elapsed:.1f} req/s",
             title_justify="left",
             expand=False,
         )
-        for column in ("stream", "status", "records", "pages", "requests"):
+        for column in ("stream", "status", "records", "pages", "requests", "retried"):
             table.add_column(column, justify="left" if column in ("stream", "status") else "right")
         for name, row in self._rows.items():
             style = _STATUS_STYLE.get(row.status, "")
@@ -66,6 +68,7 @@ class RichProgress:
                 f"{row.records:,}",
                 f"{row.pages:,}",
                 f"{row.requests:,}",
+                f"{row.retries:,}",
             )
         return table
 
@@ -81,29 +84,31 @@ class RichProgress:
     def stream_finished(self, result: StreamResult) -> None:
         self._rows[result.name] = result
         self._refresh()
-        if not self.console.is_terminal:
-            self.console.print(
-                f"{result.name}: {result.status}, {result.records:,} records, "
-                f"{result.requests:,} requests"
-            )
 
     def note(self, message: str) -> None:
-        self.console.print(f"[dim]{escape(message)}[/]")
+        self.console.print(f"[dim]{escape(message)}[/]", soft_wrap=True)
+
+
+def summary_title(outcome: SyncOutcome) -> str:
+    return (
+        f"Sync {outcome.run_id}: {outcome.status} — {outcome.requests:,} requests, "
+        f"{outcome.rate_limited} rate-limited, {outcome.retries} retried, "
+        f"{outcome.elapsed:.1f}s"
+    )
+
+
+_NUMBERS = ("records", "pages", "requests", "retried", "deleted")
+
+
+def _numbers(r: StreamResult) -> tuple[int, ...]:
+    """A stream's figures, in the order of `_NUMBERS`."""
+    return (r.records, r.pages, r.requests, r.retries, r.deleted)
 
 
 def summary_table(outcome: SyncOutcome) -> Table:
-    table = Table(
-        title=(
-            f"Sync {outcome.run_id}: {outcome.status} — {outcome.requests:,} requests, "
-            f"{outcome.rate_limited} rate-limited, {outcome.retries} retried, "
-            f"{outcome.elapsed:.1f}s"
-        ),
-        title_justify="left",
-    )
-    for column in ("stream", "status", "records", "pages", "requests", "deleted", "notes"):
-        justify: Literal["left", "right"] = (
-            "right" if column in ("records", "pages", "requests", "deleted") else "left"
-        )
+    table = Table(title=summary_title(outcome), title_justify="left")
+    for column in ("stream", "status", *_NUMBERS, "notes"):
+        justify: Literal["left", "right"] = "right" if column in _NUMBERS else "left"
         table.add_column(column, justify=justify, overflow="fold")
     for name, r in outcome.results.items():
         style = _STATUS_STYLE.get(r.status, "")
@@ -111,13 +116,31 @@ def summary_table(outcome: SyncOutcome) -> Table:
         table.add_row(
             name,
             f"[{style}]{r.status}[/]",
-            f"{r.records:,}",
-            f"{r.pages:,}",
-            f"{r.requests:,}",
-            f"{r.deleted:,}",
+            *(f"{n:,}" for n in _numbers(r)),
             notes,
         )
     return table
+
+
+def summary_lines(outcome: SyncOutcome) -> list[str]:
+    """The summary without a terminal: the title, then one `key=value` line per stream
+    (`stream=contacts status=succeeded records=60 … mode=full`). Errors and warnings
+    follow on lines of their own (see commands/sync_cmd.py)."""
+    lines = [summary_title(outcome)]
+    for name, r in outcome.results.items():
+        fields: dict[str, object] = {
+            "stream": name,
+            "status": r.status,
+            **dict(zip(_NUMBERS, _numbers(r), strict=True)),
+            **r.detail,
+        }
+        lines.append(" ".join(f"{key}={_plain(value)}" for key, value in fields.items()))
+    return lines
+
+
+def _plain(value: object) -> str:
+    text = str(value)
+    return f'"{text}"' if not text or any(c.isspace() or c in '"=' for c in text) else text
 
 
 def _detail(result: StreamResult) -> str:

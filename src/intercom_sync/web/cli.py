@@ -28,7 +28,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from intercom_sync.clock import Clock, OffsetClock, SystemClock
-from intercom_sync.commands.common import EXIT_FAILED, EXIT_USAGE, ConfigOpt, StoreOpt
+from intercom_sync.commands.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    ConfigOpt,
+    StoreOpt,
+    print_error,
+)
 from intercom_sync.config import CONFIG_FILENAME, ConfigError, load_settings
 from intercom_sync.metrics.durations import parse_duration
 from intercom_sync.metrics.indexes import apply_indexes
@@ -36,16 +42,17 @@ from intercom_sync.metrics.model import Config, config_from_mapping
 from intercom_sync.metrics.support import support_config
 from intercom_sync.metrics.validate import DefinitionError
 from intercom_sync.metrics.widgets import evaluate_widget
-from intercom_sync.store import Store, open_store
+from intercom_sync.store import Store, StoreUnavailable, open_store
 from intercom_sync.store.sqlite import sqlite_path
 from intercom_sync.web.background import SyncFn
-from intercom_sync.web.readonly import run_readonly
+from intercom_sync.web.readonly import QueryRefused, run_readonly
 from intercom_sync.web.server import is_loopback, prepare_server, run_forever
 
 TOKEN_ENV = "INTERCOM_SYNC_DASHBOARD_TOKEN"  # noqa: S105 - a variable name
 
-# (config path or None, store URL) → an async callable running one sync.
-SyncFactory = Callable[[str | None, str], SyncFn]
+# (config path or None, store URL, API base URL or None) → an async callable running one
+# sync; raises ConfigError when those settings cannot sync.
+SyncFactory = Callable[[str | None, str, str | None], SyncFn]
 _sync_factory: list[SyncFactory] = []
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -66,7 +73,7 @@ def set_sync_factory(factory: SyncFactory) -> None:
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    print_error(message)
     return typer.Exit(code)
 
 
@@ -113,6 +120,8 @@ def _open(url: str) -> Store:
             raise _fail(f"no store at {path}: run `intercom-sync sync` first (or pass --store)")
     try:
         return open_store(url)
+    except StoreUnavailable as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
     except Exception as exc:
         raise _fail(f"cannot open the store: {type(exc).__name__}: {exc}") from None
 
@@ -171,6 +180,10 @@ def serve(
         str | None,
         typer.Option("--sync-every", help="Also sync in the background every interval, e.g. 15m."),
     ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="API base URL for the background sync (overrides region)."),
+    ] = None,
     as_of: AsOfOpt = None,
 ) -> None:
     """Serve the dashboards and their JSON API (127.0.0.1 by default)."""
@@ -178,7 +191,9 @@ def serve(
     dashboards = dashboards_config(data)
     url = resolve_store_url(store, config)
     every = _interval(sync_every)
-    sync_fn = _sync_fn(config, url) if every is not None else None
+    if base_url is not None and every is None:
+        raise _fail("--base-url is for the background sync: add --sync-every 15m", EXIT_USAGE)
+    sync_fn = _sync_fn(config, url, base_url) if every is not None else None
     opened = _open(url)
     try:
         ensure_indexes(url)
@@ -213,10 +228,13 @@ def _interval(text: str | None) -> float | None:
         raise _fail(f"--sync-every: {exc}", EXIT_USAGE) from None
 
 
-def _sync_fn(config: str | None, url: str) -> SyncFn:
+def _sync_fn(config: str | None, url: str, base_url: str | None) -> SyncFn:
     if not _sync_factory:
         raise _fail("--sync-every: background sync is not available in this build", EXIT_USAGE)
-    return _sync_factory[0](config, url)
+    try:
+        return _sync_factory[0](config, url, base_url)
+    except ConfigError as exc:
+        raise _fail(f"--sync-every: {exc}", EXIT_USAGE) from None
 
 
 def _announce(url: str, protected: bool, host: str, dashboards: Config) -> None:
@@ -274,6 +292,8 @@ def _print_sql(url: str, sql_text: str, output: str) -> None:
         columns, rows = run_readonly(url, sql_text)
     except FileNotFoundError as exc:
         raise _fail(f"{exc}: run `intercom-sync sync` first (or pass --store)") from None
+    except (QueryRefused, StoreUnavailable) as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
     except Exception as exc:  # the driver's message says what is wrong with the SQL
         raise _fail(f"query failed: {exc}") from None
     print_rows(columns, rows, output)

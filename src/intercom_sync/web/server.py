@@ -48,6 +48,20 @@ class DashboardServer:
         return f"http://{host}:{self.port}/"
 
 
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Claim `host:port` (0 picks a free port) without listening yet; raises OSError when
+    it is taken. `demo` claims its port before a long sync, so a taken port fails at once."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def prepare_server(
     store: Store,
     config: Config,
@@ -58,15 +72,14 @@ def prepare_server(
     auth_token: str | None = None,
     sync_fn: SyncFn | None = None,
     sync_every: float | None = None,
+    sock: socket.socket | None = None,
 ) -> DashboardServer:
-    """Bind the socket (port 0 picks a free one) and build the server, not yet running."""
+    """Bind the socket (port 0 picks a free one; or take `sock`, already bound) and build
+    the server, not yet running."""
     app = create_app(
         store, config, clock=clock, auth_token=auth_token, sync_fn=sync_fn, sync_every=sync_every
     )
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    sock = sock or bind_socket(host, port)
     sock.listen()  # accept (queue) connections from the moment the URL is known
     uv_config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     return DashboardServer(uvicorn.Server(uv_config), sock, host, sock.getsockname()[1])
