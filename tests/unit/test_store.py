@@ -323,3 +323,40 @@ def test_pending_work_can_be_read_incrementally(store: Store) -> None:
     again = store.pending_after("kids", last)
     assert [(p, u) for p, u, _ in again] == [("a", 2)]
     assert again[0][2] > last
+
+
+def test_a_completed_membership_scan_replaces_the_group_in_one_go(store: Store) -> None:
+    edge = ("intercom_contact", "in_segment", "intercom_segment")
+
+    def members(group: str) -> list[tuple[str, ...]]:
+        return rows(
+            store,
+            "SELECT contact_id FROM contact_segments WHERE segment_id = ? AND deleted_at IS NULL "
+            "ORDER BY contact_id",
+            group,
+        )
+
+    store.stage_members("contact_segments", "s1", "scan1", ["a", "b", "c"])
+    store.stage_members("contact_segments", "s1", "scan1", ["c"])  # a repeat stages once
+    assert store.staged_count("contact_segments", "s1", "scan1") == 3
+    assert members("s1") == []  # staged only: nothing changed yet
+    assert store.replace_members("contact_segments", "segment_id", "s1", "scan1", 10, edge=edge)
+    assert members("s1") == [("a",), ("b",), ("c",)]
+    # An interrupted scan (staged, never replaced) changes nothing.
+    store.stage_members("contact_segments", "s1", "scan2", ["a"])
+    assert members("s1") == [("a",), ("b",), ("c",)]
+    store.stage_members("contact_segments", "s1", "scan3", ["b", "d"])
+    assert store.replace_members(
+        "contact_segments", "segment_id", "s1", "scan3", 20, edge=edge
+    ) == (2, 2)
+    assert members("s1") == [("b",), ("d",)]
+    assert rows(store, "SELECT count(*) FROM _member_scans") == [(0,)]
+    assert rows(
+        store, "SELECT src_id FROM edges WHERE relation = 'in_segment' ORDER BY src_id"
+    ) == [("b",), ("d",)]
+    # A rejoin clears deleted_at; a group that no longer exists ends.
+    store.stage_members("contact_segments", "s1", "scan4", ["a", "b", "d"])
+    store.replace_members("contact_segments", "segment_id", "s1", "scan4", 30, edge=edge)
+    assert members("s1") == [("a",), ("b",), ("d",)]
+    assert store.end_groups("contact_segments", "segment_id", ["s2"], 40, edge=edge) == 3
+    assert members("s1") == [] and rows(store, "SELECT count(*) FROM edges") == [(0,)]
