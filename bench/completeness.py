@@ -9,7 +9,8 @@ Steps, each a real `intercom-sync` process against a simulator in its own proces
 
 1. a full sync into a fresh store: the share of its requests spent counting;
 2. a day of changes (`--changes` random mutations, deletions among them), then an
-   incremental sync: the same share for an ordinary run;
+   incremental sync with the membership refresh on: the same share for an ordinary run,
+   and what the refresh cost;
 3. rows deleted from the store by hand (`--lose` per search stream), then `verify` (must
    exit 1), an incremental sync (the requests it spent finding and re-reading them), and
    `verify` again (must exit 0); the search streams are then compared with the truth.
@@ -29,6 +30,7 @@ from benchlib import (
     completeness,
     counting_share,
     fresh_store,
+    last_run_streams,
     log,
     run_measured,
     simulator,
@@ -39,6 +41,7 @@ from benchlib import (
 )
 
 SEARCHED = ("contacts", "conversations", "tickets")
+MEMBERSHIPS = ("contact_segments", "contact_tags")
 UNLIMITED = 1_000_000  # requests/min: nothing here is about the rate limit
 
 
@@ -60,11 +63,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     sim_args = SimulatorArgs(scale=scale, latency_ms=0, jitter=False, rate_limit=UNLIMITED)
     with simulator(sim_args, work / "simulator.log") as sim:
 
-        def sync(name: str, *, full: bool) -> dict[str, Any]:
+        def sync(name: str, *, full: bool, refresh: str | None = None) -> dict[str, Any]:
             sim.reset_stats()
             argv = sync_argv(sim.url, store, rate_limit=UNLIMITED, full=full)
-            measured = run_measured(argv, env=sync_env(), stdout_path=work / f"{name}.log")
-            return {"exit_code": measured.exit_code, **counting_share(store)}
+            env = sync_env()
+            if refresh is not None:
+                env["INTERCOM_SYNC_MEMBERSHIP_REFRESH"] = refresh
+            measured = run_measured(argv, env=env, stdout_path=work / f"{name}.log")
+            streams = last_run_streams(store)
+            memberships = {s: int(streams[s]["requests"]) for s in MEMBERSHIPS if s in streams}
+            return {
+                "exit_code": measured.exit_code,
+                "wall_seconds": measured.wall_seconds,
+                "membership_requests": memberships,
+                **counting_share(store),
+            }
 
         def verify(name: str) -> dict[str, Any]:
             sim.reset_stats()
@@ -82,7 +95,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"{changes} changes over a day, then an incremental sync")
         sim.post("/_sim/mutate", {"n": changes, "seed": 11})
         sim.post("/_sim/clock", {"advance": 86_400})
-        incremental = sync("incremental", full=False)
+        # The refresh is due by the sync's own clock, which the simulator's does not move.
+        incremental = sync("incremental", full=False, refresh="every run")
         sim.post("/_sim/clock", {"advance": 600})
         lost = lose_rows(store, args.lose)
         log(f"deleted by hand: {lost}")
@@ -130,7 +144,8 @@ def report(result: dict[str, Any]) -> None:
     for name, run_ in (("full sync", full), ("incremental", inc)):
         print(
             f"{name:<17} {run_['check_requests_total']} of {run_['requests_total']:,} requests "
-            f"checking ({100 * run_['share']:.3f} %)  {run_['check_requests']}"
+            f"checking ({100 * run_['share']:.3f} %)  {run_['check_requests']}; "
+            f"membership refresh {sum(run_['membership_requests'].values())} requests"
         )
     sync = repair["sync"]
     print(f"lost by hand      {repair['rows_deleted_by_hand']}")
@@ -143,8 +158,10 @@ def report(result: dict[str, Any]) -> None:
         f"{sync['check_requests']}"
     )
     print(f"verify after      exit {repair['verify_after']['exit_code']}")
-    short = {s: c for s, c in repair["copy_after"].items() if c["fraction"] < 1.0 or c["extra"]}
-    print(f"copy after        {short or 'exact'}")
+    # Contacts deleted among the changes stay live until a full pass settles them.
+    short = {s: c for s, c in repair["copy_after"].items() if c["fraction"] < 1.0}
+    extra = {s: c["extra"] for s, c in repair["copy_after"].items() if c["extra"]}
+    print(f"copy after        {short or 'nothing missing'}; awaiting a full pass: {extra}")
 
 
 def main() -> None:
