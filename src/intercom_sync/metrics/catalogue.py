@@ -102,22 +102,50 @@ EVENT_FIELDS: dict[str, tuple[Field, ...]] = {
         "partType:text authorType:text authorId:text assignedToType:text assignedToId:text "
         "source:text"
     ),
+    "intercom_ticket_state_change": _fields(
+        "ticketId:text transition:text state:text previousState:text currentState:text "
+        "adminAssigneeId:text>intercom_admin teamAssigneeId:text>intercom_team partId:text "
+        "authorType:text authorId:text"
+    ),
+}
+# The entity type each event type is about.
+EVENT_ENTITY: dict[str, str] = {
+    "intercom_conversation_state_change": "intercom_conversation",
+    "intercom_ticket_state_change": "intercom_ticket",
 }
 
+# The per-conversation dbt metrics the sync writes (see `streams.conversation_metrics`):
+# durations in minutes, moments in Unix ms, counts.
 CONVERSATION_METRICS: tuple[str, ...] = (
     "time_to_first_assignment_minutes",
     "time_to_first_response_minutes",
     "time_to_first_close_minutes",
+    "time_to_admin_first_close_minutes",
     "time_to_last_close_minutes",
+    "time_to_admin_last_close_minutes",
     "time_to_last_assignment_minutes",
     "count_reopens",
     "count_assignments",
     "count_parts",
+    *(
+        f"{edge}_{name}_at"
+        for name in (
+            "contact_reply",
+            "assignment",
+            "admin_response",
+            "close",
+            "admin_close",
+            "reopen",
+            "team_assignment",
+        )
+        for edge in ("first", "last")
+    ),
 )
 METRIC_FIELDS: dict[str, tuple[Field, ...]] = {
     name: _fields(
         "state:text channel:text adminAssigneeId:text>intercom_admin "
-        "teamAssigneeId:text>intercom_team source:text"
+        "teamAssigneeId:text>intercom_team source:text authorType:text "
+        "authorId:text>intercom_admin teamId:text>intercom_team"
     )
     for name in CONVERSATION_METRICS
 }

@@ -10,7 +10,8 @@
 * `(company_id, segment id)` for company_segments, mapping to the segment.
 
 Conversations are the search shape (no `conversation_parts` key); deleted
-contacts and companies are absent. `part_conversation_ids` tells which
+contacts, companies and conversations are absent (and so are a deleted
+conversation's parts). `part_conversation_ids` tells which
 conversation each part belongs to.
 
 `ground_truth_edges(world)` lists relations as

@@ -288,7 +288,10 @@ ENTITY_TYPES: tuple[str, ...] = (
     "intercom_segment",
     "intercom_ticket",
 )
-EVENT_TYPES: tuple[str, ...] = ("intercom_conversation_state_change",)
+EVENT_TYPES: tuple[str, ...] = (
+    "intercom_conversation_state_change",
+    "intercom_ticket_state_change",
+)
 
 # Edge relations: (source entity type, relation, destination entity type).
 EDGE_RELATIONS: tuple[tuple[str, str, str], ...] = (
