@@ -9,8 +9,11 @@ from typing import Any
 
 import orjson
 
-from intercom_sync.store.schema import SHAPE_TABLES
+from intercom_sync.metrics.catalogue import CONVERSATION_METRICS
+from intercom_sync.store.schema import CONVERSATION_COUNTS, CONVERSATION_DURATIONS, SHAPE_TABLES
 from intercom_sync.streams.conversation_metrics import (
+    DURATIONS,
+    TIMESTAMP_METRICS,
     add_durations,
     conversation_metrics,
     facts_from_views,
@@ -228,6 +231,13 @@ def test_nothing_known_gives_no_rows() -> None:
     assert conversation_metrics({**CONVERSATION, "statistics": None}, None, connector="i") == []
     no_created = {k: v for k, v in CONVERSATION.items() if k != "created_at"}
     assert conversation_metrics(no_created, copy.deepcopy(PARTS), connector="i") == []
+
+
+def test_every_metric_written_is_one_the_dashboards_may_name() -> None:
+    names = {r[1] for r in conversation_metrics(CONVERSATION, copy.deepcopy(PARTS), connector="i")}
+    assert names == set(CONVERSATION_METRICS)  # the fixture has every kind of part
+    assert set(DURATIONS) == set(CONVERSATION_DURATIONS)
+    assert names - set(DURATIONS) - set(CONVERSATION_COUNTS) == set(TIMESTAMP_METRICS)
 
 
 def test_rounding_to_two_decimals() -> None:

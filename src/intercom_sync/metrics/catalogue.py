@@ -12,7 +12,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from intercom_sync.store.schema import EDGE_RELATIONS, ENTITY_TYPES, EVENT_TYPES
+from intercom_sync.store.schema import (
+    CONVERSATION_COUNTS,
+    CONVERSATION_DURATIONS,
+    CONVERSATION_MOMENTS,
+    EDGE_RELATIONS,
+    ENTITY_TYPES,
+    EVENT_TYPES,
+)
 
 FieldType = Literal["text", "number", "time", "bool", "list"]
 ShapeName = Literal["entity", "event", "metric", "edge", "distribution", "rollup", "derived"]
@@ -115,31 +122,11 @@ EVENT_ENTITY: dict[str, str] = {
 }
 
 # The per-conversation dbt metrics the sync writes (see `streams.conversation_metrics`):
-# durations in minutes, moments in Unix ms, counts.
+# durations in minutes, counts, moments in Unix ms.
 CONVERSATION_METRICS: tuple[str, ...] = (
-    "time_to_first_assignment_minutes",
-    "time_to_first_response_minutes",
-    "time_to_first_close_minutes",
-    "time_to_admin_first_close_minutes",
-    "time_to_last_close_minutes",
-    "time_to_admin_last_close_minutes",
-    "time_to_last_assignment_minutes",
-    "count_reopens",
-    "count_assignments",
-    "count_parts",
-    *(
-        f"{edge}_{name}_at"
-        for name in (
-            "contact_reply",
-            "assignment",
-            "admin_response",
-            "close",
-            "admin_close",
-            "reopen",
-            "team_assignment",
-        )
-        for edge in ("first", "last")
-    ),
+    *CONVERSATION_DURATIONS,
+    *CONVERSATION_COUNTS,
+    *CONVERSATION_MOMENTS,
 )
 METRIC_FIELDS: dict[str, tuple[Field, ...]] = {
     name: _fields(

@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from intercom_sync.store.schema import CONVERSATION_MOMENTS, PART_MOMENTS
 from intercom_sync.streams.events import (
     CONVERSATION,
     PartView,
@@ -61,19 +62,7 @@ DURATIONS: dict[str, tuple[str, str]] = {
 }
 
 # Metrics valued as a point in time (Unix ms in the rows, seconds while computing).
-TIMESTAMP_METRICS = frozenset(
-    f"{edge}_{name}_at"
-    for edge in ("first", "last")
-    for name in (
-        "contact_reply",
-        "assignment",
-        "admin_response",
-        "close",
-        "admin_close",
-        "reopen",
-        "team_assignment",
-    )
-)
+TIMESTAMP_METRICS = frozenset(CONVERSATION_MOMENTS)
 
 
 @dataclass
@@ -119,18 +108,7 @@ class _Span:
 
 def facts_from_views(views: list[PartView]) -> PartFacts:
     """The dbt timestamps (Unix seconds), counts and closers of parts read by `part_views`."""
-    spans = {
-        name: _Span()
-        for name in (
-            "contact_reply",
-            "assignment",
-            "admin_response",
-            "close",
-            "admin_close",
-            "reopen",
-            "team_assignment",
-        )
-    }
+    spans = {name: _Span() for name in PART_MOMENTS}
     count_assignments = count_reopens = 0
     for view in views:
         at = view.created_at

@@ -17,6 +17,7 @@ import uvicorn
 
 from intercom_sync.clock import Clock
 from intercom_sync.metrics.model import Config
+from intercom_sync.metrics.view import INBOX_HOSTS
 from intercom_sync.store.base import Store
 from intercom_sync.web.app import create_app
 from intercom_sync.web.background import SyncFn
@@ -58,10 +59,17 @@ def prepare_server(
     auth_token: str | None = None,
     sync_fn: SyncFn | None = None,
     sync_every: float | None = None,
+    inbox: str = INBOX_HOSTS["us"],
 ) -> DashboardServer:
     """Bind the socket (port 0 picks a free one) and build the server, not yet running."""
     app = create_app(
-        store, config, clock=clock, auth_token=auth_token, sync_fn=sync_fn, sync_every=sync_every
+        store,
+        config,
+        clock=clock,
+        auth_token=auth_token,
+        sync_fn=sync_fn,
+        sync_every=sync_every,
+        inbox=inbox,
     )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

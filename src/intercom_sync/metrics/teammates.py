@@ -1,0 +1,165 @@
+"""The teammate table: dbt_intercom's `intercom__admin_metrics`, for the chosen window.
+
+Over the live conversations created in the window that match the view's filters:
+
+* credited to the admin who closed each one last (dbt's `last_close_by_admin_id`), among
+  those currently assigned to an admin (dbt keeps `conversation_assignee_type = 'admin'`):
+  closes — how many of them are closed now (`total_conversations_closed`); median and p90
+  time to first response and to last close (any author, as dbt's
+  `time_to_last_close_minutes`); the ratings (count and mean, dbt's
+  `average_conversation_rating`); median reopens and assignments;
+* from the teammate's own parts: replies — their comments — and the conversations they
+  replied in (handled).
+
+Conversations without stored parts have no dbt values and count nowhere here.
+Percentiles interpolate linearly between the closest ranks (PostgreSQL `percentile_cont`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from intercom_sync.metrics.catalogue import Field
+from intercom_sync.metrics.dialect import for_store
+from intercom_sync.metrics.durations import Span
+from intercom_sync.metrics.indexes import ADMIN_COMMENTS
+from intercom_sync.metrics.names import entity_names
+from intercom_sync.metrics.scope import CONVERSATION, live_entities, live_owners
+from intercom_sync.metrics.view import View
+from intercom_sync.store.base import Store
+
+COLUMNS = (
+    "teammate",
+    "handled",
+    "replies",
+    "closes",
+    "first response (median)",
+    "first response (p90)",
+    "time to close (median)",
+    "time to close (p90)",
+    "rated",
+    "CSAT",
+    "reopens (median)",
+    "assignments (median)",
+)
+UNITS = ("", "", "", "", "min", "min", "min", "min", "", "/ 5", "", "")
+_VALUES = {
+    "first_response": "time_to_first_response_minutes",
+    "last_close": "time_to_last_close_minutes",
+    "reopens": "count_reopens",
+    "assignments": "count_assignments",
+}
+_STATE, _RATING, _ADMIN, _AUTHOR = (
+    Field("state", "text"),
+    Field("rating", "number"),
+    Field("adminAssigneeId", "text"),
+    Field("authorId", "text"),
+)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between the closest ranks; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass
+class _Credit:
+    """What dbt credits to one admin: the conversations they closed last."""
+
+    closes: int = 0
+    ratings: list[float] = field(default_factory=list)
+    values: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in _VALUES})
+
+
+def teammate_table(
+    store: Store, connector: str, view: View, span: Span, limit: int
+) -> dict[str, Any]:
+    credited = _credited(store, connector, view, span)
+    replies = _replies(store, connector, view, span)
+    admins = set(credited) | set(replies)
+    names = entity_names(store, connector, "intercom_admin", sorted(admins))
+    rows: list[list[Any]] = []
+    for admin in admins:
+        c = credited.get(admin, _Credit())
+        replied, handled = replies.get(admin, (0, 0))
+        rows.append(
+            [
+                names.get(admin, admin),
+                handled,
+                replied,
+                c.closes,
+                percentile(c.values["first_response"], 0.5),
+                percentile(c.values["first_response"], 0.9),
+                percentile(c.values["last_close"], 0.5),
+                percentile(c.values["last_close"], 0.9),
+                len(c.ratings),
+                sum(c.ratings) / len(c.ratings) if c.ratings else None,
+                percentile(c.values["reopens"], 0.5),
+                percentile(c.values["assignments"], 0.5),
+            ]
+        )
+    rows.sort(key=lambda r: (-r[3], -r[2], str(r[0])))
+    return {"columns": list(COLUMNS), "rows": rows[:limit], "units": list(UNITS)}
+
+
+def _credited(store: Store, connector: str, view: View, span: Span) -> dict[str, _Credit]:
+    """Per last-closing admin: their conversations' dbt values."""
+    d = for_store(store.dialect)
+    closer = _per_conversation(store, connector, view, span, "last_admin_close_at", _AUTHOR)
+    values = {key: _per_conversation(store, connector, view, span, m) for key, m in _VALUES.items()}
+    where, params = live_entities(connector, CONVERSATION, view.filters, d, "c", span)
+    rows = store.query(
+        f"SELECT c.entity_id, {d.field(_STATE, 'c')}, {d.field(_RATING, 'c')} "  # noqa: S608
+        f"FROM entities c WHERE {where} AND {d.field(_ADMIN, 'c')} IS NOT NULL",
+        params,
+    )
+    out: dict[str, _Credit] = {}
+    for cid, state, rating in rows:
+        admin = closer.get(str(cid))
+        if admin is None:
+            continue
+        credit = out.setdefault(str(admin), _Credit())
+        credit.closes += state == "closed"
+        if rating is not None:
+            credit.ratings.append(float(rating))
+        for key, found in values.items():
+            value = found.get(str(cid))
+            if value is not None:
+                credit.values[key].append(float(value))
+    return out
+
+
+def _per_conversation(
+    store: Store, connector: str, view: View, span: Span, metric: str, of: Field | None = None
+) -> dict[str, Any]:
+    """conversation id → the metric's value (or an attribute of its row), in scope."""
+    d = for_store(store.dialect)
+    scope_sql, scope_params = live_owners(connector, CONVERSATION, view.filters, d, "s", span)
+    picked = "s.value" if of is None else d.field(of, "s")
+    rows = store.query(
+        f"SELECT s.entity_id, {picked} FROM metrics s WHERE s.connector = ? "  # noqa: S608
+        f"AND s.metric = ? AND s.ts >= ? AND s.ts < ? AND {scope_sql}",
+        [connector, metric, span.start_ms, span.end_ms, *scope_params],
+    )
+    return {str(cid): (v if of is None else str(v)) for cid, v in rows if v is not None}
+
+
+def _replies(store: Store, connector: str, view: View, span: Span) -> dict[str, tuple[int, int]]:
+    """Per admin: their comments on the conversations in scope, and how many conversations."""
+    d = for_store(store.dialect)
+    where, params = live_entities(connector, CONVERSATION, view.filters, d, "c", span)
+    rows = store.query(
+        "SELECT p.author_id, COUNT(*), COUNT(DISTINCT p.conversation_id) "  # noqa: S608
+        f"FROM conversation_parts p WHERE {ADMIN_COMMENTS} "
+        f"AND p.conversation_id IN (SELECT c.entity_id FROM entities c WHERE {where}) "
+        "GROUP BY p.author_id",
+        params,
+    )
+    return {str(a): (int(n), int(k)) for a, n, k in rows if a is not None}
