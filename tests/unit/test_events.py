@@ -37,9 +37,18 @@ def parts() -> list[dict[str, Any]]:
     return copy.deepcopy(PARTS)
 
 
+QUEUE = ("queue_entered", "queue_left")
+
+
 def summary(rows: list[tuple[Any, ...]]) -> list[tuple[str, int, str]]:
-    """(event_id, occurred_at ms, transition) of each event row."""
-    return [(r[2], r[5], orjson.loads(r[6])["transition"]) for r in rows]
+    """(event_id, occurred_at ms, transition) of each state-change event row (the queue's
+    entries and exits have tests of their own below)."""
+    found = [(r[2], r[5], orjson.loads(r[6])["transition"]) for r in rows]
+    return [f for f in found if f[2] not in QUEUE]
+
+
+def queue(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+    return [(r[5], t) for r in rows if (t := orjson.loads(r[6])["transition"]) in QUEUE]
 
 
 def attrs(row: tuple[Any, ...]) -> dict[str, Any]:

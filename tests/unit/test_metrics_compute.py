@@ -610,17 +610,20 @@ def test_dashboard_indexes_are_created_and_used(store: Store) -> None:
         return
     plans = {
         "ix_m_entities_created_v2": widget(fn="count", window="7d").metric,
-        "ix_m_entities_state_v2": widget(
+        "ix_m_entities_state_v3": widget(
             fn="count", filter=[{"field": "state", "op": "eq", "value": "open"}]
         ).metric,
         "ix_m_metrics_window_v2": widget(
             shape="metric", name="count_reopens", fn="p50", field="value", window="7d"
         ).metric,
-        "ix_m_events_window": widget(
+        "ix_m_events_transition": widget(
             shape="event",
             event_type="intercom_conversation_state_change",
             window="7d",
             filter=[{"field": "transition", "op": "eq", "value": "assigned"}],
+        ).metric,
+        "ix_m_events_window": widget(
+            shape="event", event_type="intercom_conversation_state_change", window="7d"
         ).metric,
     }
     for name, metric in plans.items():

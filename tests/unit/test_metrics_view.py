@@ -12,7 +12,7 @@ import pytest
 
 from intercom_sync.metrics.durations import Span, chart_bucket, partial_buckets
 from intercom_sync.metrics.emptiness import why
-from intercom_sync.metrics.states import open_at, state_counts
+from intercom_sync.metrics.states import oldest_open, open_created_between, state_counts
 from intercom_sync.metrics.synthetic import write_shapes
 from intercom_sync.metrics.view import Filters, View, ViewError, parse_view, year_earlier
 from intercom_sync.store import PageWrite, Shapes, Store, open_store
@@ -166,10 +166,16 @@ def test_states_as_of_a_moment_replay_only_what_changed_since(history: Store) ->
         history, "intercom", "intercom_conversation", three_days, Filters(team="t1")
     )
     assert team == {"closed": 1}
-    assert sorted(open_at(history, "intercom", three_days, no)) == [
+    assert oldest_open(history, "intercom", three_days, no, 5) == [
         ("a", JAN_1 - 10 * DAY),
         ("c", JAN_1 - 3 * DAY),
     ]
+    assert oldest_open(history, "intercom", three_days, no, 1) == [("a", JAN_1 - 10 * DAY)]
+    # today b is open (reopened a day ago) but three days ago it was closed
+    assert oldest_open(history, "intercom", JAN_1, no, 5)[1] == ("b", JAN_1 - 9 * DAY)
+    week = [(JAN_1 - 7 * DAY, three_days), (JAN_1 - 30 * DAY, JAN_1 - 7 * DAY)]
+    assert open_created_between(history, "intercom", three_days, no, week) == [1, 1]
+    assert open_created_between(history, "intercom", JAN_1, no, week) == [0, 2]
 
 
 def test_why_a_widget_is_empty(history: Store, tmp_path: Path) -> None:

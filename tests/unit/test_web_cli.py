@@ -220,7 +220,7 @@ def test_serve_announces_the_url_but_never_the_token(store_url: str, captured: l
         names = {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
     finally:
         store.close()
-    assert {"ix_m_entities_state_v2", "ix_m_entities_created_v2"} <= names  # serve prepared them
+    assert {"ix_m_entities_state_v3", "ix_m_entities_created_v2"} <= names  # serve prepared them
 
 
 def test_serve_warns_when_exposed_without_a_token(store_url: str, captured: list[Any]) -> None:

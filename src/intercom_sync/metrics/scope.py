@@ -65,13 +65,13 @@ def entity_conditions(
         value = getattr(filters, name)
         if value is None:
             continue
-        if name == "tag":
+        if name == "tag":  # the tag's conversations, from its edges (few, and indexed)
             conds.append(
-                "EXISTS (SELECT 1 FROM edges g WHERE g.connector = "  # noqa: S608
-                f"{alias}.connector AND g.src_type = ? AND g.src_id = {alias}.entity_id "
-                "AND g.relation = ? AND g.dst_type = ? AND g.dst_id = ?)"
+                f"{alias}.entity_id IN (SELECT g.src_id FROM edges g WHERE g.dst_type = ? "  # noqa: S608
+                "AND g.dst_id = ? AND g.relation = ? AND g.src_type = ? AND g.connector = "
+                f"{alias}.connector)"
             )
-            params += [CONVERSATION, "tagged", "intercom_tag", value]
+            params += ["intercom_tag", value, "tagged", CONVERSATION]
         else:
             conds.append(f"{d.field(_FIELDS[name], alias)} = ?")
             params.append(value)
@@ -132,7 +132,10 @@ def live_owners(
     filters the owners are looked for among those created in that span only."""
     if not entity_conditions(owner, filters, d, "c")[0]:
         return not_deleted(connector, owner, f"{alias}.entity_id")
-    return owned_by_live(connector, owner, filters, d, f"{alias}.entity_id", created)
+    # The caller's own index (a time range) should drive the plan, the owners' ids only
+    # be looked up: without the hint SQLite may walk the owners and probe each one's rows.
+    column = d.unindexed(f"{alias}.entity_id")
+    return owned_by_live(connector, owner, filters, d, column, created)
 
 
 def row_condition(

@@ -112,8 +112,8 @@ def teammate_table(
 def _credited(store: Store, connector: str, view: View, span: Span) -> dict[str, _Credit]:
     """Per last-closing admin: their conversations' dbt values."""
     d = for_store(store.dialect)
-    closer = _per_conversation(store, connector, view, span, "last_admin_close_at", _AUTHOR)
-    values = {key: _per_conversation(store, connector, view, span, m) for key, m in _VALUES.items()}
+    closer = per_conversation(store, connector, view, span, "last_admin_close_at", _AUTHOR)
+    values = {key: per_conversation(store, connector, view, span, m) for key, m in _VALUES.items()}
     where, params = live_entities(connector, CONVERSATION, view.filters, d, "c", span)
     rows = store.query(
         f"SELECT c.entity_id, {d.field(_STATE, 'c')}, {d.field(_RATING, 'c')} "  # noqa: S608
@@ -136,7 +136,7 @@ def _credited(store: Store, connector: str, view: View, span: Span) -> dict[str,
     return out
 
 
-def _per_conversation(
+def per_conversation(
     store: Store, connector: str, view: View, span: Span, metric: str, of: Field | None = None
 ) -> dict[str, Any]:
     """conversation id → the metric's value (or an attribute of its row), in scope."""
