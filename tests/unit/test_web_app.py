@@ -202,6 +202,9 @@ async def test_plotly_is_served_from_the_installed_package(client: httpx.AsyncCl
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/javascript")
     assert response.content == get_plotlyjs().encode() == plotly_js()
+    assert response.headers["content-encoding"] == "gzip"  # compressed once, not per request
+    plain = await client.get("/static/plotly.min.js", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == plotly_js()
 
 
 async def test_security_headers(client: httpx.AsyncClient) -> None:

@@ -82,6 +82,11 @@ def _conversation_states(store: Any, metric: Metric, view: View, limit: int) -> 
     return {"values": values, "at": iso_ms(view.end_ms)}
 
 
+def _none_open(noun: str, view: View) -> str:
+    when = iso_ms(view.end_ms).replace("T", " ").replace("Z", " UTC")
+    return f"No {noun} was open at {when}{' with these filters' if view.filters else ''}."
+
+
 def _ticket_states(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
     counts = state_counts(store, metric.connector, TICKET, view.end_ms, view.filters)
     items = [
@@ -89,7 +94,8 @@ def _ticket_states(store: Any, metric: Metric, view: View, limit: int) -> dict[s
         for s in TICKET_OPEN_STATES
         if counts.get(s)
     ]
-    return {"dimension": "state", "items": items, "at": iso_ms(view.end_ms)}
+    body = {"dimension": "state", "items": items, "at": iso_ms(view.end_ms)}
+    return body if items else body | {"empty": _none_open("ticket", view)}
 
 
 def _backlog_age(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
@@ -105,7 +111,8 @@ def _backlog_age(store: Any, metric: Metric, view: View, limit: int) -> dict[str
         {"key": label, "label": label, "value": n}
         for (label, _), n in zip(AGE_BUCKETS, counts, strict=True)
     ]
-    return {"dimension": "open for", "items": items if any(counts) else [], "at": iso_ms(at)}
+    body = {"dimension": "open for", "items": items, "at": iso_ms(at)}
+    return body if any(counts) else body | {"items": [], "empty": _none_open("conversation", view)}
 
 
 _TITLE, _TEAM, _ADMIN = (
@@ -137,7 +144,7 @@ def _oldest_open(store: Any, metric: Metric, view: View, limit: int) -> dict[str
             ]
         )
         links.append(inbox_url(view, workspace, cid))
-    return {
+    body = {
         "columns": ["conversation", "open for", "team", "teammate"],
         "units": ["", "min", "", ""],
         "rows": rows,
@@ -145,6 +152,7 @@ def _oldest_open(store: Any, metric: Metric, view: View, limit: int) -> dict[str
         "links": links,
         "at": iso_ms(view.end_ms),
     }
+    return body if rows else body | {"empty": _none_open("conversation", view)}
 
 
 def _details(store: Any, connector: str, ids: list[str]) -> dict[str, tuple[Any, Any, Any]]:

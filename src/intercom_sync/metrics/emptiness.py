@@ -88,10 +88,7 @@ def why(
     with_filters = " with these filters" if view.filters else ""
     held = _count_in(store, connector, owner, span, view) if owner and span else 0
     if held:
-        return (
-            f"None of the {held} {noun} created{where}{with_filters} has a value here yet "
-            "(e.g. no reply or close so far)."
-        )
+        return f"None of the {held} {noun} created{where}{with_filters} has this figure yet."
     return f"No {noun}{where}{with_filters}."
 
 
