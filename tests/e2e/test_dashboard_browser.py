@@ -16,6 +16,7 @@ Syncs a `small` simulated workspace, serves the support dashboard over that stor
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import socket
 import threading
@@ -171,6 +172,16 @@ def test_dashboard_renders_every_widget_and_escapes_names(dashboard_url: str) ->
 
             freshness = page.locator("#freshness").inner_text()
             assert "Last sync finished" in freshness
+
+            # Readable: durations in human units, the exact value on hover; axis titles
+            # with units; deltas coloured by whether up is good; partial buckets said so.
+            median = page.locator("#w-time_to_first_response .stat-value").first
+            assert re.fullmatch(r"−?[\d.,]+ (s|min|h|d)", median.inner_text())
+            assert median.get_attribute("title").endswith(" minutes")
+            titles = page.locator("#w-response_time_trend .ytitle").all_text_contents()
+            assert titles and re.search(r"\((minutes|hours|days)\)$", titles[0])
+            assert page.locator(".stat-change.good, .stat-change.bad").count() > 0
+            assert "Dotted:" in page.locator("#w-new_conversations").inner_text()
         finally:
             browser.close()
     assert problems == []

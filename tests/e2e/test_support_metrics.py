@@ -709,6 +709,64 @@ def test_support_dashboard_equals_a_plain_python_computation(
         store.close()
 
 
+def test_the_stored_dbt_facts_of_every_conversation(synced: Any) -> None:
+    """Who closed first and last (any author, and admins), the last admin response and the
+    first and last team assigned, as dbt_intercom's conversation model defines them."""
+    path, sim, _, now = synced
+    truth = truth_of(sim, now)
+    store = open_test_store(path)
+    try:
+        rows = store.query(
+            "SELECT entity_id, metric, value, json_extract(attributes, '$.authorId'), "
+            "json_extract(attributes, '$.authorType'), json_extract(attributes, '$.teamId') "
+            "FROM metrics WHERE metric IN ('last_admin_response_at', 'first_close_at', "
+            "'last_close_at', 'first_admin_close_at', 'last_admin_close_at', "
+            "'first_team_assignment_at', 'last_team_assignment_at')"
+        )
+    finally:
+        store.close()
+    got = {
+        (cid, metric): (value, author, kind, team)
+        for cid, metric, value, author, kind, team in rows
+    }
+    checked = 0
+    for cid in truth.conversations:
+        parts = truth.parts[cid]
+        closes = [p for p in parts if p["part_type"] == "close"]
+        admin_closes = [p for p in closes if p["author"]["type"] == "admin"]
+        responses = [
+            p
+            for p in parts
+            if p["part_type"] in ("comment", "assignment")
+            and p["author"]["type"] == "admin"
+            and p.get("body") is not None
+        ]
+        teams = [p for p in parts if (p.get("assigned_to") or {}).get("type") == "team"]
+        expected = {
+            "first_close_at": closes[:1],
+            "last_close_at": closes[-1:],
+            "first_admin_close_at": admin_closes[:1],
+            "last_admin_close_at": admin_closes[-1:],
+            "last_admin_response_at": responses[-1:],
+            "first_team_assignment_at": teams[:1],
+            "last_team_assignment_at": teams[-1:],
+        }
+        for metric, found in expected.items():
+            if not found:
+                assert (cid, metric) not in got, (cid, metric)
+                continue
+            value, author, kind, team = got[(cid, metric)]
+            assert value == found[0]["created_at"] * 1000, (cid, metric)
+            if "close" in metric:
+                assert author == found[0]["author"]["id"], (cid, metric)
+            if metric in ("first_close_at", "last_close_at"):
+                assert kind == found[0]["author"]["type"], (cid, metric)
+            if "team" in metric:
+                assert team == str(found[0]["assigned_to"]["id"]), (cid, metric)
+            checked += 1
+    assert checked > 1000
+
+
 def test_comparisons_and_freshness(synced: Any) -> None:
     """The previous period and the same period last year; the freshness table's rows are the
     store's rows."""

@@ -330,6 +330,36 @@ def test_freshness_reads_checkpoints_and_the_last_run(tmp_path: Path) -> None:
     )
 
 
+def test_no_age_is_ever_negative(tmp_path: Path) -> None:
+    """Seen as of a moment before the last sync (--as-of in the past): the sync has no
+    age then, and the page says when it happened instead."""
+    from intercom_sync.web.render import freshness_line
+
+    store = open_store(f"sqlite:///{tmp_path / 'n.db'}")
+    try:
+        now_s = NOW // 1000
+        store.apply(PageWrite(state={"tags": {"cursor": 1}}), now_s)
+        store.start_run(RunRecord("r1", now_s - 60, "full", 0))
+        store.finish_run(
+            "r1",
+            finished_at=now_s,
+            status="succeeded",
+            streams={},
+            requests=1,
+            rate_limited=0,
+            errors=[],
+        )
+        earlier = NOW - 3 * DAY
+        (tags,) = stream_freshness(store, earlier)
+        overview = sync_overview(store, earlier)
+    finally:
+        store.close()
+    assert (tags["age_minutes"], tags["after_as_of"]) == (None, True)
+    assert overview["oldest_stream_age_minutes"] is None
+    line = freshness_line(overview, None, earlier)
+    assert "after the as-of time" in line and " ago" not in line
+
+
 def test_timestamps_in_seconds_or_milliseconds() -> None:
     assert to_ms(1_767_225_600) == NOW
     assert to_ms(NOW) == NOW

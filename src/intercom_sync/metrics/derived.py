@@ -38,7 +38,7 @@ from intercom_sync.metrics.scope import (
     owned_by_live,
 )
 from intercom_sync.metrics.states import oldest_open, open_created_between, state_counts
-from intercom_sync.metrics.teammates import per_conversation, teammate_table
+from intercom_sync.metrics.teammates import metric_values, teammate_table
 from intercom_sync.metrics.view import View
 
 Computation = Callable[[Any, Metric, View, int], dict[str, Any]]
@@ -212,7 +212,7 @@ def _tags_table(store: Any, metric: Metric, view: View, limit: int) -> dict[str,
         f"AND g.dst_type = ? WHERE {where}",
         [CONVERSATION, "tagged", "intercom_tag", *params],
     )
-    reopens = per_conversation(store, metric.connector, view, span, "count_reopens")
+    reopens = metric_values(store, metric.connector, view, span, ["count_reopens"])["count_reopens"]
     rated = store.query(
         f"SELECT c.entity_id, {d.field(_RATING, 'c')} FROM entities c "  # noqa: S608
         f"WHERE {where} AND {d.field(_RATING, 'c')} IS NOT NULL",
@@ -230,7 +230,7 @@ def _tags_table(store: Any, metric: Metric, view: View, limit: int) -> dict[str,
             [
                 names.get(tag, tag),
                 len(ids),
-                int(sum(float(reopens.get(c, 0)) for c in ids)),
+                int(sum(reopens.get(c, 0) for c in ids)),
                 sum(scores) / len(scores) if scores else None,
             ]
         )

@@ -113,42 +113,70 @@ def _credited(store: Store, connector: str, view: View, span: Span) -> dict[str,
     """Per last-closing admin: their conversations' dbt values."""
     d = for_store(store.dialect)
     closer = per_conversation(store, connector, view, span, "last_admin_close_at", _AUTHOR)
-    values = {key: per_conversation(store, connector, view, span, m) for key, m in _VALUES.items()}
+    found = metric_values(store, connector, view, span, list(_VALUES.values()))
     where, params = live_entities(connector, CONVERSATION, view.filters, d, "c", span)
-    rows = store.query(
-        f"SELECT c.entity_id, {d.field(_STATE, 'c')}, {d.field(_RATING, 'c')} "  # noqa: S608
-        f"FROM entities c WHERE {where} AND {d.field(_ADMIN, 'c')} IS NOT NULL",
+    where += f" AND {d.field(_ADMIN, 'c')} IS NOT NULL"
+    # Ids only where the index can tell (closed or not), values only for the rated ones:
+    # a JSON value in the output is read from the row, not from an index.
+    assigned = store.query(f"SELECT c.entity_id FROM entities c WHERE {where}", params)  # noqa: S608
+    closed = store.query(
+        f"SELECT c.entity_id FROM entities c WHERE {where} AND {d.field(_STATE, 'c')} = ?",  # noqa: S608
+        [*params, "closed"],
+    )
+    rated = store.query(
+        f"SELECT c.entity_id, {d.field(_RATING, 'c')} FROM entities c "  # noqa: S608
+        f"WHERE {where} AND {d.field(_RATING, 'c')} IS NOT NULL",
         params,
     )
+    is_closed = {str(r[0]) for r in closed}
+    ratings = {str(cid): float(r) for cid, r in rated}
     out: dict[str, _Credit] = {}
-    for cid, state, rating in rows:
+    for (cid,) in assigned:
         admin = closer.get(str(cid))
         if admin is None:
             continue
-        credit = out.setdefault(str(admin), _Credit())
-        credit.closes += state == "closed"
-        if rating is not None:
-            credit.ratings.append(float(rating))
-        for key, found in values.items():
-            value = found.get(str(cid))
+        credit = out.setdefault(admin, _Credit())
+        credit.closes += str(cid) in is_closed
+        if str(cid) in ratings:
+            credit.ratings.append(ratings[str(cid)])
+        for key, metric in _VALUES.items():
+            value = found[metric].get(str(cid))
             if value is not None:
-                credit.values[key].append(float(value))
+                credit.values[key].append(value)
+    return out
+
+
+def metric_values(
+    store: Store, connector: str, view: View, span: Span, metrics: list[str]
+) -> dict[str, dict[str, float]]:
+    """metric → conversation id → value, for the conversations in the view (one read)."""
+    d = for_store(store.dialect)
+    scope_sql, scope_params = live_owners(connector, CONVERSATION, view.filters, d, "s", span)
+    rows = store.query(
+        "SELECT s.metric, s.entity_id, s.value FROM metrics s WHERE s.connector = ? "  # noqa: S608
+        f"AND s.metric IN ({', '.join('?' * len(metrics))}) AND s.ts >= ? AND s.ts < ? "
+        f"AND {scope_sql}",
+        [connector, *metrics, span.start_ms, span.end_ms, *scope_params],
+    )
+    out: dict[str, dict[str, float]] = {m: {} for m in metrics}
+    for metric, cid, value in rows:
+        if value is not None:
+            out[str(metric)][str(cid)] = float(value)
     return out
 
 
 def per_conversation(
-    store: Store, connector: str, view: View, span: Span, metric: str, of: Field | None = None
-) -> dict[str, Any]:
-    """conversation id → the metric's value (or an attribute of its row), in scope."""
+    store: Store, connector: str, view: View, span: Span, metric: str, of: Field
+) -> dict[str, str]:
+    """conversation id → an attribute of its row of `metric`, for those in the view."""
     d = for_store(store.dialect)
     scope_sql, scope_params = live_owners(connector, CONVERSATION, view.filters, d, "s", span)
-    picked = "s.value" if of is None else d.field(of, "s")
     rows = store.query(
-        f"SELECT s.entity_id, {picked} FROM metrics s WHERE s.connector = ? "  # noqa: S608
+        f"SELECT s.entity_id, {d.field(of, 's')} FROM metrics s WHERE s.connector = ? "  # noqa: S608
         f"AND s.metric = ? AND s.ts >= ? AND s.ts < ? AND {scope_sql}",
         [connector, metric, span.start_ms, span.end_ms, *scope_params],
     )
-    return {str(cid): (v if of is None else str(v)) for cid, v in rows if v is not None}
+    return {str(cid): str(v) for cid, v in rows if v is not None}
 
 
 def _replies(store: Store, connector: str, view: View, span: Span) -> dict[str, tuple[int, int]]:
