@@ -396,14 +396,14 @@ class Expect:
                 "handled": len(set(replies.get(admin, []))),
                 "replies": len(replies.get(admin, [])),
                 "closes": sum(1 for c in ids if self.t.conversations[c]["state"] == "closed"),
-                "first response (median)": percentile(first_response, 0.5),
-                "first response (p90)": percentile(first_response, 0.9),
-                "time to close (median)": percentile(last_close, 0.5),
-                "time to close (p90)": percentile(last_close, 0.9),
+                "response p50": percentile(first_response, 0.5),
+                "response p90": percentile(first_response, 0.9),
+                "close p50": percentile(last_close, 0.5),
+                "close p90": percentile(last_close, 0.9),
                 "rated": len(ratings),
                 "CSAT": sum(ratings) / len(ratings) if ratings else None,
-                "reopens (median)": percentile(self.values("count_reopens", ids), 0.5),
-                "assignments (median)": percentile(self.values("count_assignments", ids), 0.5),
+                "reopens p50": percentile(self.values("count_reopens", ids), 0.5),
+                "assignments p50": percentile(self.values("count_assignments", ids), 0.5),
             }
         return rows
 

@@ -35,14 +35,14 @@ COLUMNS = (
     "handled",
     "replies",
     "closes",
-    "first response (median)",
-    "first response (p90)",
-    "time to close (median)",
-    "time to close (p90)",
+    "response p50",
+    "response p90",
+    "close p50",
+    "close p90",
     "rated",
     "CSAT",
-    "reopens (median)",
-    "assignments (median)",
+    "reopens p50",
+    "assignments p50",
 )
 UNITS = ("", "", "", "", "min", "min", "min", "min", "", "/ 5", "", "")
 _VALUES = {
