@@ -61,9 +61,12 @@ _STATE, _RATING, _ADMIN, _AUTHOR = (
 
 def percentile(values: list[float], q: float) -> float | None:
     """Linear interpolation between the closest ranks; None for no values."""
-    if not values:
+    return _quantile(sorted(values), q)
+
+
+def _quantile(ordered: list[float], q: float) -> float | None:
+    if not ordered:
         return None
-    ordered = sorted(values)
     position = q * (len(ordered) - 1)
     low, high = math.floor(position), math.ceil(position)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
@@ -89,16 +92,17 @@ def teammate_table(
     for admin in admins:
         c = credited.get(admin, _Credit())
         replied, handled = replies.get(admin, (0, 0))
+        response, close = sorted(c.values["first_response"]), sorted(c.values["last_close"])
         rows.append(
             [
                 names.get(admin, admin),
                 handled,
                 replied,
                 c.closes,
-                percentile(c.values["first_response"], 0.5),
-                percentile(c.values["first_response"], 0.9),
-                percentile(c.values["last_close"], 0.5),
-                percentile(c.values["last_close"], 0.9),
+                _quantile(response, 0.5),
+                _quantile(response, 0.9),
+                _quantile(close, 0.5),
+                _quantile(close, 0.9),
                 len(c.ratings),
                 sum(c.ratings) / len(c.ratings) if c.ratings else None,
                 percentile(c.values["reopens"], 0.5),
@@ -128,19 +132,20 @@ def _credited(store: Store, connector: str, view: View, span: Span) -> dict[str,
         f"WHERE {where} AND {d.field(_RATING, 'c')} IS NOT NULL",
         params,
     )
-    is_closed = {str(r[0]) for r in closed}
-    ratings = {str(cid): float(r) for cid, r in rated}
+    is_closed = {r[0] for r in closed}
+    ratings = {cid: float(r) for cid, r in rated}
+    columns = [(key, found[metric]) for key, metric in _VALUES.items()]
     out: dict[str, _Credit] = {}
     for (cid,) in assigned:
-        admin = closer.get(str(cid))
+        admin = closer.get(cid)
         if admin is None:
             continue
-        credit = out.setdefault(admin, _Credit())
-        credit.closes += str(cid) in is_closed
-        if str(cid) in ratings:
-            credit.ratings.append(ratings[str(cid)])
-        for key, metric in _VALUES.items():
-            value = found[metric].get(str(cid))
+        credit = out.get(admin) or out.setdefault(admin, _Credit())
+        credit.closes += cid in is_closed
+        if cid in ratings:
+            credit.ratings.append(ratings[cid])
+        for key, values in columns:
+            value = values.get(cid)
             if value is not None:
                 credit.values[key].append(value)
     return out
@@ -159,9 +164,9 @@ def metric_values(
         [connector, *metrics, span.start_ms, span.end_ms, *scope_params],
     )
     out: dict[str, dict[str, float]] = {m: {} for m in metrics}
-    for metric, cid, value in rows:
+    for metric, cid, value in rows:  # text and REAL columns: no conversion needed
         if value is not None:
-            out[str(metric)][str(cid)] = float(value)
+            out[metric][cid] = value
     return out
 
 
@@ -176,7 +181,7 @@ def per_conversation(
         f"AND s.metric = ? AND s.ts >= ? AND s.ts < ? AND {scope_sql}",
         [connector, metric, span.start_ms, span.end_ms, *scope_params],
     )
-    return {str(cid): str(v) for cid, v in rows if v is not None}
+    return {cid: str(v) for cid, v in rows if v is not None}
 
 
 def _replies(store: Store, connector: str, view: View, span: Span) -> dict[str, tuple[int, int]]:
