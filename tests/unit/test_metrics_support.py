@@ -20,7 +20,7 @@ from intercom_sync.metrics.synthetic import SyntheticSpec, write_shapes, write_s
 from intercom_sync.metrics.view import parse_view
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store import PageWrite, RunRecord, Shapes, Store, open_store
-from intercom_sync.streams.queue_spans import queue_spans
+from intercom_sync.store.queue_spans import queue_spans
 
 DAY, HOUR = 86_400_000, 3_600_000
 SPEC = SyntheticSpec(seed=5, conversations=400, contacts=50, admins=8, teams=3, tags=6)

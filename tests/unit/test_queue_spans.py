@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 
+from intercom_sync.store.queue_spans import queue_spans
 from intercom_sync.streams.events import conversation_events, statistics_events
-from intercom_sync.streams.queue_spans import queue_spans
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONVERSATION: dict[str, Any] = json.loads((FIXTURES / "transform_records_211.json").read_text())[

@@ -1,7 +1,7 @@
 """Unassigned queue depth: how many conversations were open with nobody on them, over time.
 
 The sync writes, with every conversation's state-change events, when it entered and left
-the queue (`streams.queue_spans`: open, with no team and no teammate). The depth at a
+the queue (`store.queue_spans`: open, with no team and no teammate). The depth at a
 moment T is then two counts over an index: entries before T minus exits before T, among
 the live conversations that match the view's filters. Sampled at the end of each bucket
 (the last at the range's end).
@@ -27,7 +27,7 @@ from intercom_sync.metrics.durations import (
 )
 from intercom_sync.metrics.scope import CONVERSATION, live_owners
 from intercom_sync.metrics.view import View
-from intercom_sync.streams.queue_spans import QUEUE_ENTERED, QUEUE_LEFT
+from intercom_sync.store.queue_spans import QUEUE_ENTERED, QUEUE_LEFT
 
 STATE_CHANGE = "intercom_conversation_state_change"
 DEFAULT_WINDOW_MS = 30 * 86_400_000

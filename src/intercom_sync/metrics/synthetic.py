@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from intercom_sync.store.base import PageWrite, PartsGap, RunRecord, Shapes, Store
-from intercom_sync.streams.queue_spans import QUEUE_ENTERED, QUEUE_LEFT, queue_spans
+from intercom_sync.store.queue_spans import QUEUE_ENTERED, QUEUE_LEFT, queue_spans
 
 CONNECTOR = "intercom"
 CONVERSATION = "intercom_conversation"

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from intercom_sync.streams.queue_spans import (
+from intercom_sync.store.queue_spans import (
     QUEUE_ENTERED,
     QUEUE_INPUTS,
     QUEUE_LEFT,

@@ -1,9 +1,11 @@
 """When a conversation waited in the unassigned queue: open, with no team and no teammate.
 
-Replayed from the conversation's state-change events as they are built (see `events.py`),
-and written as two more events per wait, `queue_entered` and `queue_left`, so that how many
-conversations were waiting at any moment is a count over an index (entered before it, minus
-left before it) rather than a replay of every history. Pure.
+Replayed from the conversation's state-change events as the sync builds them
+(`streams/events.py`), and written as two more events per wait, `queue_entered` and
+`queue_left`, so that how many conversations were waiting at any moment is a count over an
+index (entered before it, minus left before it) rather than a replay of every history.
+Pure; it sits with the store's schema because both the sync (which writes these events)
+and the metrics (which count them) depend on it, as on the rest of the schema.
 
 The rules: a conversation is created open and unassigned; a part assigning a team or an
 admin sets that assignee, one assigning nobody clears the admin (the team stays); an
