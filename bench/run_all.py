@@ -5,8 +5,8 @@
 
 Each benchmark runs as its own process (as a user would run it) and leaves its JSON in
 `bench/out/`; this script then prints one line per target and writes
-`bench/out/summary.json`. `bench/widget_latency.py` (issue 6) needs a store built first
-and is not run here.
+`bench/out/summary.json`. `bench/widget_latency.py` (issues 6 and 12) needs a synced
+store (`--sync large` builds one, about a quarter of an hour) and is not run here.
 """
 
 from __future__ import annotations

@@ -162,7 +162,8 @@ def assert_no_duplicate_events(store: Store) -> None:
     )
     assert dupes == []
     per_conversation = store.query(
-        "SELECT count(DISTINCT entity_id) FROM events WHERE json_extract(attributes, "
+        "SELECT count(DISTINCT entity_id) FROM events WHERE event_type = "
+        "'intercom_conversation_state_change' AND json_extract(attributes, "
         "'$.transition') = 'created'"
     )[0][0]
     conversations = store.query("SELECT count(*) FROM conversations")[0][0]

@@ -1,22 +1,31 @@
 """The dashboard in a real browser: headless Chromium (Debian's) driven by playwright.
 
 Syncs a `small` simulated workspace, serves the support dashboard over that store on
-127.0.0.1 behind an auth token,
-opens it through the `?token=` cookie exchange, and checks that every widget rendered
-(a chart, a value or a table; no error state), that the console stayed clean, that
-hostile names (a tag `<script>alert(1)</script>`, an admin named like an `<img>` tag)
-show as text in HTML and in plotly's labels, and keeps a screenshot.
+127.0.0.1 behind an auth token, and opens it through the `?token=` cookie exchange:
+
+* every widget renders (a chart, a value or a table; no error state), the console stays
+  clean, and hostile names (a tag `<script>alert(1)</script>`, an admin named like an
+  `<img>` tag) show as text in HTML and in plotly's labels;
+* picking a range and a team in the page's controls changes every widget's figures, and
+  what each card draws equals the JSON API's answer for the same parameters; the URL it
+  ends on reproduces the view in a new page;
+* full-page screenshots at 1400 px and 390 px go to `test-artifacts/` (git-ignored), and
+  at 390 px nothing is wider than the screen.
 """
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 import uvicorn
 
@@ -151,16 +160,171 @@ def test_dashboard_renders_every_widget_and_escapes_names(dashboard_url: str) ->
             assert [w for w in widget_ids if not _card_has_content(page, w)] == []
             assert page.locator(".stat-value", has_text="–").count() == 0
 
-            # Hostile names are text: in an HTML table and in plotly's axis labels.
+            # Hostile names are text: in HTML tables and options, and in plotly's labels.
             assert XSS_TAG in page.locator("#w-tags_table table").inner_text()
+            assert XSS_TAG in page.locator("select[name=tag]").inner_text()
             assert XSS_TAG in page.locator("#w-volume_by_tag .ytick text").all_text_contents()
             admin_labels = page.locator("#w-volume_by_admin .ytick text").all_text_contents()
             assert XSS_ADMIN in admin_labels
             assert page.locator("img").count() == 0
             assert page.locator("script").count() == 2  # plotly.min.js and dashboard.js only
+            assert page.locator("#w-teammates table").inner_text().count(XSS_ADMIN) == 1
 
             freshness = page.locator("#freshness").inner_text()
             assert "Last sync finished" in freshness
+
+            # Readable: durations in human units, the exact value on hover; axis titles
+            # with units; deltas coloured by whether up is good; partial buckets said so.
+            median = page.locator("#w-time_to_first_response .stat-value").first
+            assert re.fullmatch(r"−?[\d.,]+ (s|min|h|d)", median.inner_text())
+            assert median.get_attribute("title").endswith(" minutes")
+            titles = page.locator("#w-response_time_trend .ytitle").all_text_contents()
+            assert titles and re.search(r"\((minutes|hours|days)\)$", titles[0])
+            assert page.locator(".stat-change.good, .stat-change.bad").count() > 0
+            assert "Dotted:" in page.locator("#w-new_conversations").inner_text()
+        finally:
+            browser.close()
+    assert problems == []
+
+
+# Reads what each card shows: its stat values, its table cells, or the figures plotly holds
+# (a series and its dotted partial part merged back, in the data's own unit).
+FIGURES_JS = """() => {
+  const out = {};
+  for (const card of document.querySelectorAll('[data-widget]')) {
+    const id = card.dataset.widget, kind = card.dataset.kind, body = card.querySelector('.body');
+    if (kind === 'stat') {
+      out[id] = [...body.querySelectorAll('.stat-value')].map((e) => e.dataset.value);
+    } else if (kind === 'table') {
+      out[id] = [...body.querySelectorAll('tbody tr')].map(
+        (tr) => [...tr.children].map((td) => td.dataset.value));
+    } else {
+      const gd = body.querySelector('.js-plotly-plot');
+      if (!gd) { out[id] = null; continue; }
+      if (kind === 'distribution') {
+        out[id] = {labels: [...gd.data[0].y].reverse(), values: [...gd.data[0].x].reverse()};
+      } else {
+        const scale = Number(gd.dataset.scale || 1), groups = {};
+        for (const t of gd.data) (groups[t.legendgroup] = groups[t.legendgroup] || []).push(t);
+        out[id] = {x: gd.data[0].x, series: Object.values(groups).map((traces) =>
+          traces[0].y.map((v, i) => {
+            const y = v !== null ? v : traces[1] ? traces[1].y[i] : null;
+            return y === null || y === undefined ? null : y / scale;
+          }))};
+      }
+    }
+  }
+  return out;
+}"""
+
+
+def api_figures(base: str, query: str) -> dict[str, Any]:
+    """What the JSON API answers for every widget, in the shape FIGURES_JS reads."""
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    listing = httpx.get(f"{base}/api/dashboards", headers=auth).json()["dashboards"][0]
+    out: dict[str, Any] = {}
+    for item in listing["widgets"]:
+        body = httpx.get(f"{base}{item['url']}{query}", headers=auth).json()
+        kind = body["kind"]
+        if kind == "stat":
+            out[item["id"]] = [v["value"] for v in body["values"]]
+        elif kind == "table":
+            out[item["id"]] = body["rows"]
+        elif kind == "distribution":
+            items = body["items"]
+            shown = {"labels": [i["label"] for i in items], "values": [i["value"] for i in items]}
+            out[item["id"]] = shown if items else None
+        else:
+            drawn = body["x"] and not body.get("empty")  # an empty one says why instead
+            out[item["id"]] = (
+                {"x": body["x"], "series": [s["y"] for s in body["series"]]} if drawn else None
+            )
+    return out
+
+
+def same(drawn: Any, answered: Any) -> bool:
+    """The page's figure (text from the DOM, numbers from plotly) equals the API's."""
+    if isinstance(answered, dict) and isinstance(drawn, dict):
+        return drawn.keys() == answered.keys() and all(same(drawn[k], answered[k]) for k in drawn)
+    if isinstance(answered, list) and isinstance(drawn, list):
+        return len(drawn) == len(answered) and all(
+            same(d, a) for d, a in zip(drawn, answered, strict=True)
+        )
+    if answered is None:
+        return drawn in (None, "")
+    if isinstance(answered, bool):
+        return str(drawn).lower() == str(answered).lower()
+    if isinstance(answered, int | float):
+        try:
+            return float(drawn) == pytest.approx(float(answered), rel=1e-9, abs=1e-9)
+        except (TypeError, ValueError):
+            return False
+    if isinstance(answered, str) and isinstance(drawn, str) and "T" in answered:
+        return drawn.startswith(answered.rstrip("Z")) or drawn == answered
+    return html.unescape(str(drawn)) == str(answered)
+
+
+def _open(context: Any, url: str, width: int, problems: list[str]) -> Any:
+    """A new page (tab) of the browser context, which holds the session cookie."""
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.goto(url)
+    _all_settled(page)
+    return page
+
+
+def _choose(page: Any, select: str, value: str) -> None:
+    """Pick an option; the page reloads with the choice in its URL."""
+    with page.expect_navigation():
+        page.select_option(select, value)
+    _all_settled(page)
+
+
+def test_choosing_a_range_and_a_team_changes_every_widget_like_the_api(
+    dashboard_url: str,
+) -> None:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    volume = httpx.get(
+        f"{dashboard_url}/api/dashboards/support/widgets/volume_by_team?range=7d", headers=auth
+    ).json()
+    team = next(i["key"] for i in volume["items"] if i["key"] is not None)
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            page = _open(context, f"{dashboard_url}/?token={TOKEN}", 1400, problems)
+            before = page.evaluate(FIGURES_JS)
+            default = api_figures(dashboard_url, "")
+            assert [w for w in default if not same(before[w], default[w])] == []
+
+            _choose(page, "select[name=range]", "7d")
+            _choose(page, "select[name=team]", team)
+            query = urlsplit(page.url).query
+            assert parse_qs(query) == {"range": ["7d"], "team": [team]}
+            after = page.evaluate(FIGURES_JS)
+            answered = api_figures(dashboard_url, f"?{query}")
+            assert [w for w in answered if not same(after[w], answered[w])] == []
+            store_wide = {"stream_freshness"}
+            unchanged = [w for w in answered if w not in store_wide and after[w] == before[w]]
+            assert unchanged == []
+            assert "Not filtered by team" in page.locator("#w-stream_freshness").inner_text()
+
+            again = _open(context, page.url, 1400, problems)
+            assert again.evaluate(FIGURES_JS) == after
+            assert again.locator("select[name=team]").input_value() == team
+
+            ARTIFACTS.mkdir(exist_ok=True)
+            for width in (1400, 390):
+                shot = _open(context, page.url, width, problems)
+                shot.wait_for_timeout(300)  # let plotly finish its layout before the picture
+                shot.screenshot(path=str(ARTIFACTS / f"dashboard-{width}.png"), full_page=True)
+                assert shot.evaluate("document.documentElement.scrollWidth") <= width
         finally:
             browser.close()
     assert problems == []

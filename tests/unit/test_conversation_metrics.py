@@ -9,13 +9,17 @@ from typing import Any
 
 import orjson
 
-from intercom_sync.store.schema import SHAPE_TABLES
+from intercom_sync.metrics.catalogue import CONVERSATION_METRICS
+from intercom_sync.store.schema import CONVERSATION_COUNTS, CONVERSATION_DURATIONS, SHAPE_TABLES
 from intercom_sync.streams.conversation_metrics import (
+    DURATIONS,
+    TIMESTAMP_METRICS,
     add_durations,
     conversation_metrics,
+    facts_from_views,
     parts_metric_values,
-    statistics_metric_values,
 )
+from intercom_sync.streams.events import part_views
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONVERSATION: dict[str, Any] = json.loads((FIXTURES / "transform_records_211.json").read_text())[
@@ -48,9 +52,9 @@ def metric_map(rows: list[tuple[Any, ...]]) -> dict[str, float]:
 
 
 def test_the_fixture_conversation_hand_computed() -> None:
-    """Parts: bot comment +10, bot default_assignment +60, admin assignment without body
-    +180, user comment +200, admin note +250, admin comment +300, admin close +900, open
-    (reopen) +1200, lead comment +1200, snooze +1300, bot close +1800."""
+    """Parts: bot comment +10, bot default_assignment (to a team) +60, admin assignment
+    without body +180, user comment +200, admin note +250, admin comment +300, admin close
+    +900, open (reopen) +1200, lead comment +1200, snooze +1300, bot close +1800."""
     assert values_of(copy.deepcopy(PARTS)) == {
         "first_contact_reply_at": T0 + 200,
         "last_contact_reply_at": T0 + 1200,  # the lead's comment counts
@@ -58,18 +62,65 @@ def test_the_fixture_conversation_hand_computed() -> None:
         "last_assignment_at": T0 + 180,
         "count_assignments": 2,
         "first_admin_response_at": T0 + 300,  # not the bodiless assignment at +180
+        "last_admin_response_at": T0 + 300,
         "first_close_at": T0 + 900,
-        "last_close_at": T0 + 900,  # the bot's close at +1800 is not an admin close
+        "last_close_at": T0 + 1800,  # any author: the bot's close counts
+        "first_admin_close_at": T0 + 900,
+        "last_admin_close_at": T0 + 900,  # the bot's close is not an admin close
         "count_reopens": 1,
         "first_reopen_at": T0 + 1200,
         "last_reopen_at": T0 + 1200,
+        "first_team_assignment_at": T0 + 60,
+        "last_team_assignment_at": T0 + 60,
         "count_parts": 11,
         "time_to_first_assignment_minutes": 1.0,
         "time_to_first_response_minutes": 5.0,
         "time_to_first_close_minutes": 11.67,  # (900 - 200) / 60 = 11.666…
-        "time_to_last_close_minutes": 11.67,
+        "time_to_last_close_minutes": 26.67,  # (1800 - 200) / 60, the bot's close
+        "time_to_admin_first_close_minutes": 11.67,
+        "time_to_admin_last_close_minutes": 11.67,
         "time_to_last_assignment_minutes": 3.0,
     }
+
+
+def test_who_closed_and_which_team_ride_on_their_rows() -> None:
+    facts = facts_from_views(part_views(copy.deepcopy(PARTS)))
+    assert facts.extra == {
+        "first_close_at": {"authorType": "admin", "authorId": "991267715"},
+        "last_close_at": {"authorType": "bot", "authorId": "991267700"},
+        "first_admin_close_at": {"authorId": "991267715"},
+        "last_admin_close_at": {"authorId": "991267715"},
+        "first_team_assignment_at": {"teamId": "814865"},
+        "last_team_assignment_at": {"teamId": "814865"},
+    }
+    rows = {
+        r[1]: orjson.loads(r[6]) for r in conversation_metrics(CONVERSATION, PARTS, connector="i")
+    }
+    assert rows["last_close_at"]["authorType"] == "bot"
+    assert rows["last_admin_close_at"]["authorId"] == "991267715"
+    assert rows["last_admin_close_at"]["state"] == "open"  # the shared members stay
+    assert "authorId" not in rows["count_parts"]
+
+
+def test_closes_by_a_contact_or_a_workflow_count_in_the_any_author_family_only() -> None:
+    parts = [
+        part(1, "comment", "user", 0, "<p>a</p>"),
+        part(2, "comment", "admin", 60, "<p>b</p>"),
+        part(3, "close", "bot", 120),  # a workflow closes it
+        part(4, "comment", "user", 300, "<p>again</p>"),
+        part(5, "comment", "admin", 400, "<p>c</p>"),
+        part(6, "close", "user", 600),  # the contact closes it
+    ]
+    values = values_of(parts)
+    assert (values["first_close_at"], values["last_close_at"]) == (T0 + 120, T0 + 600)
+    assert (
+        "first_admin_close_at" not in values and "time_to_admin_first_close_minutes" not in values
+    )
+    assert (values["time_to_first_close_minutes"], values["time_to_last_close_minutes"]) == (
+        2.0,
+        10.0,
+    )
+    assert values["last_admin_response_at"] == T0 + 400
 
 
 def test_close_before_any_contact_reply_is_negative_like_dbt() -> None:
@@ -128,6 +179,7 @@ def test_reopens_and_assignments_are_counted() -> None:
     assert (values["first_assignment_at"], values["last_assignment_at"]) == (T0 + 250, T0 + 260)
     assert values["time_to_last_assignment_minutes"] == 4.33  # 260 / 60
     assert (values["first_close_at"], values["last_close_at"]) == (T0 + 60, T0 + 300)
+    assert (values["first_admin_close_at"], values["last_admin_close_at"]) == (T0 + 60, T0 + 300)
     assert values["count_parts"] == 9
 
 
@@ -146,7 +198,12 @@ def test_metric_rows_layout_units_and_attributes() -> None:
         assert row[0] == "acme"
         assert row[2:5] == ("intercom_conversation", "1295", T0 * 1000)
         assert type(row[5]) is float
-        assert orjson.loads(row[6]) == {
+        shared = {
+            k: v
+            for k, v in orjson.loads(row[6]).items()
+            if k not in ("authorType", "authorId", "teamId")
+        }
+        assert shared == {
             "state": "open",
             "channel": "email",
             "adminAssigneeId": "991267715",
@@ -163,35 +220,24 @@ def test_metric_rows_layout_units_and_attributes() -> None:
     assert metrics["count_parts"] == 11.0
 
 
-def test_statistics_fallback() -> None:
-    assert statistics_metric_values(CONVERSATION) == {
-        "first_contact_reply_at": 1663597223,
-        "last_contact_reply_at": 1663598423,
-        "first_assignment_at": 1663597283,
-        "last_assignment_at": 1663597403,
-        "first_admin_response_at": 1663597523,
-        "first_close_at": 1663598123,
-        "last_close_at": 1663599023,
-        "count_reopens": 1,
-        "count_assignments": 2,
-        "count_parts": 9,
-    }
-    rows = conversation_metrics(CONVERSATION, None, connector="intercom")
-    metrics = metric_map(rows)
-    assert metrics["time_to_first_assignment_minutes"] == 1.0  # 60 s
-    assert metrics["time_to_first_response_minutes"] == 5.0  # 300 s
-    assert metrics["time_to_first_close_minutes"] == 15.0  # 900 s after the first reply
-    assert metrics["time_to_last_close_minutes"] == 30.0
-    assert metrics["time_to_last_assignment_minutes"] == 3.0
-    assert metrics["count_parts"] == 9.0
-    assert {orjson.loads(r[6])["source"] for r in rows} == {"statistics"}
-    assert conversation_metrics(CONVERSATION, [], connector="intercom") == rows
+def test_without_stored_parts_no_dbt_rows_are_written() -> None:
+    """dbt's definitions need parts; the statistics mean something else and stay in the raw
+    conversations table, so they never appear under dbt's names."""
+    assert conversation_metrics(CONVERSATION, None, connector="intercom") == []
+    assert conversation_metrics(CONVERSATION, [], connector="intercom") == []
 
 
 def test_nothing_known_gives_no_rows() -> None:
     assert conversation_metrics({**CONVERSATION, "statistics": None}, None, connector="i") == []
     no_created = {k: v for k, v in CONVERSATION.items() if k != "created_at"}
     assert conversation_metrics(no_created, copy.deepcopy(PARTS), connector="i") == []
+
+
+def test_every_metric_written_is_one_the_dashboards_may_name() -> None:
+    names = {r[1] for r in conversation_metrics(CONVERSATION, copy.deepcopy(PARTS), connector="i")}
+    assert names == set(CONVERSATION_METRICS)  # the fixture has every kind of part
+    assert set(DURATIONS) == set(CONVERSATION_DURATIONS)
+    assert names - set(DURATIONS) - set(CONVERSATION_COUNTS) == set(TIMESTAMP_METRICS)
 
 
 def test_rounding_to_two_decimals() -> None:

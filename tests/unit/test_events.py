@@ -37,9 +37,18 @@ def parts() -> list[dict[str, Any]]:
     return copy.deepcopy(PARTS)
 
 
+QUEUE = ("queue_entered", "queue_left")
+
+
 def summary(rows: list[tuple[Any, ...]]) -> list[tuple[str, int, str]]:
-    """(event_id, occurred_at ms, transition) of each event row."""
-    return [(r[2], r[5], orjson.loads(r[6])["transition"]) for r in rows]
+    """(event_id, occurred_at ms, transition) of each state-change event row (the queue's
+    entries and exits have tests of their own below)."""
+    found = [(r[2], r[5], orjson.loads(r[6])["transition"]) for r in rows]
+    return [f for f in found if f[2] not in QUEUE]
+
+
+def queue(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+    return [(r[5], t) for r in rows if (t := orjson.loads(r[6])["transition"]) in QUEUE]
 
 
 def attrs(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -242,10 +251,14 @@ def test_conversation_shapes_scope_events_and_metrics_to_the_conversation() -> N
     assert shapes.entities == [] and shapes.edges == []
 
 
-def test_unreadable_parts_fall_back_to_statistics_for_events_and_metrics() -> None:
+def test_unreadable_parts_fall_back_to_statistics_for_events_but_give_no_metrics() -> None:
+    """Events fall back to the statistics (like the reference connector); dbt's metrics
+    need parts, so a conversation without readable parts has none (its metric scope is
+    still set, so older rows are replaced by nothing)."""
     shapes = conversation_shapes(conversation(), ["not a part"], connector="i")  # type: ignore[list-item]
     assert shapes.events == statistics_events(conversation(), connector="i")
-    assert {orjson.loads(m[6])["source"] for m in shapes.metrics} == {"statistics"}
+    assert shapes.metrics == []
+    assert shapes.metric_scopes == [("i", "intercom_conversation", "1295")]
 
 
 # -- state replayed from parts --------------------------------------------------------------

@@ -19,7 +19,7 @@ from intercom_sync.metrics import define_config, define_dashboard, define_metric
 from intercom_sync.metrics.compute import Span, evaluate, evaluate_many, metric_span
 from intercom_sync.metrics.definitions import Widget
 from intercom_sync.metrics.durations import bucket_start
-from intercom_sync.metrics.indexes import INDEXES, apply_indexes
+from intercom_sync.metrics.indexes import INDEXES, OBSOLETE, apply_indexes
 from intercom_sync.metrics.synthetic import write_shapes
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store import PageWrite, RecordWrite, Shapes, Store, open_store
@@ -547,25 +547,28 @@ def test_metrics_over_the_same_rows_share_one_statement(store: Store) -> None:
 
 def test_dashboard_indexes_are_created_and_used(store: Store) -> None:
     statements = apply_indexes(store.url)
-    assert len(statements) == len(INDEXES)
+    assert len(statements) == len(OBSOLETE) + len(INDEXES)
     apply_indexes(store.url)  # idempotent
     assert value(store, fn="count", window="7d") == 3
     assert value(store, fn="count", filter=[{"field": "state", "op": "eq", "value": "open"}]) == 2
     if store.dialect != "sqlite":
         return
     plans = {
-        "ix_m_entities_created": widget(fn="count", window="7d").metric,
-        "ix_m_entities_state": widget(
+        "ix_m_entities_created_v2": widget(fn="count", window="7d").metric,
+        "ix_m_entities_state_v3": widget(
             fn="count", filter=[{"field": "state", "op": "eq", "value": "open"}]
         ).metric,
-        "ix_m_metrics_window": widget(
+        "ix_m_metrics_window_v2": widget(
             shape="metric", name="count_reopens", fn="p50", field="value", window="7d"
         ).metric,
-        "ix_m_events_window": widget(
+        "ix_m_events_transition": widget(
             shape="event",
             event_type="intercom_conversation_state_change",
             window="7d",
             filter=[{"field": "transition", "op": "eq", "value": "assigned"}],
+        ).metric,
+        "ix_m_events_window": widget(
+            shape="event", event_type="intercom_conversation_state_change", window="7d"
         ).metric,
     }
     for name, metric in plans.items():

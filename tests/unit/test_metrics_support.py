@@ -1,4 +1,4 @@
-"""The built-in support dashboard: queue-depth replay, data quality, and every widget checked
+"""The built-in support dashboard: queue depth, data quality, and every widget checked
 against an independent plain-Python computation over the same rows."""
 
 from __future__ import annotations
@@ -13,75 +13,18 @@ from typing import Any
 import orjson
 import pytest
 
-from intercom_sync.metrics import derived, support_dashboard, support_metrics
-from intercom_sync.metrics.derived import count_at, in_queue_spans, queue_points
+from intercom_sync.metrics import support_dashboard, support_metrics
 from intercom_sync.metrics.freshness import stream_freshness, sync_overview, to_ms
+from intercom_sync.metrics.queue import queue_points
 from intercom_sync.metrics.synthetic import SyntheticSpec, write_shapes, write_synthetic
+from intercom_sync.metrics.view import parse_view
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store import PageWrite, RunRecord, Shapes, Store, open_store
+from intercom_sync.store.queue_spans import queue_spans
 
 DAY, HOUR = 86_400_000, 3_600_000
 SPEC = SyntheticSpec(seed=5, conversations=400, contacts=50, admins=8, teams=3, tags=6)
 NOW = SPEC.now_ms
-
-
-# -- the replay rules ----------------------------------------------------------------------------
-
-
-def test_a_new_conversation_waits_until_assigned() -> None:
-    events = [(100, "created", None, None, "parts"), (250, "assigned", "a1", "admin", "parts")]
-    assert in_queue_spans(events) == [(100, 250)]
-
-
-def test_closing_leaves_the_queue_and_reopening_an_unassigned_one_returns_it() -> None:
-    events = [
-        (100, "created", None, None, "parts"),
-        (150, "first_contact_reply", None, None, "parts"),  # no effect on the queue
-        (200, "closed", None, None, "parts"),
-        (300, "reopened", None, None, "parts"),
-        (400, "snoozed", None, None, "parts"),
-        (450, "unsnoozed", None, None, "parts"),
-    ]
-    assert in_queue_spans(events) == [(100, 200), (300, 400), (450, None)]
-
-
-def test_reopening_an_assigned_conversation_keeps_it_out_of_the_unassigned_queue() -> None:
-    events = [
-        (100, "created", None, None, "parts"),
-        (110, "assigned", "t1", "team", "parts"),
-        (200, "closed", None, None, "parts"),
-        (300, "reopened", None, None, "parts"),
-    ]
-    assert in_queue_spans(events) == [(100, 110)]
-
-
-def test_assigning_to_nobody_puts_it_back_and_statistics_assignments_count() -> None:
-    events = [
-        (100, "created", None, None, "parts"),
-        (110, "assigned", "a1", "admin", "parts"),
-        (200, "assigned", None, "nobody_admin", "parts"),  # assigned to nobody
-        (260, "assigned", None, None, "statistics"),  # from statistics: an assignment happened
-    ]
-    assert in_queue_spans(events) == [(100, 110), (200, 260)]
-    assert in_queue_spans([(5, "created", None, None, "parts")]) == [(5, None)]
-
-
-def test_unassigning_the_admin_leaves_the_team_so_it_stays_out_of_the_queue() -> None:
-    events = [
-        (100, "created", None, None, "parts"),
-        (110, "assigned", "t1", "team", "parts"),
-        (120, "assigned", "a1", "admin", "parts"),
-        (200, "assigned", None, "nobody_admin", "parts"),
-    ]
-    assert in_queue_spans(events) == [(100, 110)]
-
-
-def test_points_count_the_state_after_events_strictly_before_them() -> None:
-    points = [100, 200, 300]
-    assert count_at([(100, 200)], points) == [0, 1, 0]  # entered at 100: not yet at T=100
-    assert count_at([(50, 300)], points) == [1, 1, 1]  # left at 300: still there at T=300
-    assert count_at([(250, None), (10, 20)], points) == [0, 0, 1]
-    assert count_at([(150, 150)], points) == [0, 0, 0]
 
 
 def test_queue_points_end_each_bucket_and_stop_at_now() -> None:
@@ -99,10 +42,28 @@ def _conv(cid: str, state: str, admin: str | None = None) -> tuple[Any, ...]:
     return ("intercom", "intercom_conversation", cid, orjson.dumps(attrs).decode(), 1)
 
 
-def _ev(cid: str, n: int, transition: str, at: int, to: str | None = None) -> tuple[Any, ...]:
+def _ev(cid: str, n: Any, transition: str, at: int, to: str | None = None) -> tuple[Any, ...]:
     attrs = {"transition": transition, "assignedToId": to, "source": "parts"}
     row = ("intercom", "intercom_conversation_state_change", f"{cid}:{n}", "intercom_conversation")
     return (*row, cid, at, orjson.dumps(attrs).decode())
+
+
+def with_queue(events: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The events and, as a sync writes them, each conversation's queue entries and exits."""
+    out = list(events)
+    by_conversation: dict[str, list[tuple[Any, ...]]] = {}
+    for e in events:
+        by_conversation.setdefault(e[4], []).append(e)
+    for cid, rows in by_conversation.items():
+        replay = []
+        for e in sorted(rows, key=lambda e: e[5]):
+            attrs = orjson.loads(e[6])
+            replay.append((e[5], attrs["transition"], attrs["assignedToId"], None))
+        for entered, left in queue_spans(replay, "parts"):
+            out.append(_ev(cid, f"in{entered}", "queue_entered", entered))
+            if left is not None:
+                out.append(_ev(cid, f"out{left}", "queue_left", left))
+    return out
 
 
 @pytest.fixture
@@ -126,7 +87,7 @@ def queue_store(tmp_path: Path) -> Iterator[Store]:
         _ev("new_closed", 1, "closed", NOW - 84 * HOUR),
         _ev("new_closed", 2, "reopened", NOW - HOUR),
     ]
-    write_shapes(store, Shapes(entities=entities, events=events), NOW // 1000)
+    write_shapes(store, Shapes(entities=entities, events=with_queue(events)), NOW // 1000)
     yield store
     store.close()
 
@@ -145,27 +106,21 @@ def test_unassigned_queue_depth_per_day(queue_store: Store) -> None:
     assert depth[:-5] == [1] * 25
 
 
-def test_replays_are_reused_until_the_events_change(
-    queue_store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    replays: list[int] = []
-    original = derived._active_histories
-
-    def counted(*args: Any) -> Any:
-        replays.append(1)
-        return original(*args)
-
-    monkeypatch.setattr(derived, "_active_histories", counted)
+def test_the_depth_follows_new_events_and_the_as_of_moment(queue_store: Store) -> None:
     widget = support_dashboard().widgets["unassigned_queue_depth"]
     first = evaluate_widget(queue_store, widget, NOW)["series"][0]["y"]
-    assert evaluate_widget(queue_store, widget, NOW)["series"][0]["y"] == first
-    assert len(replays) == 1
     # new_closed gets assigned half an hour before now: it leaves the queue.
-    later = Shapes(events=[_ev("new_closed", 3, "assigned", NOW - 30 * 60_000, "a2")])
+    later = Shapes(events=[_ev("new_closed", "out", "queue_left", NOW - 30 * 60_000)])
     write_shapes(queue_store, later, NOW // 1000)
     again = evaluate_widget(queue_store, widget, NOW)["series"][0]["y"]
-    assert len(replays) == 2
     assert again[:-1] == first[:-1] and (first[-1], again[-1]) == (2, 1)
+    # as of two days ago: the window ends then, and so does the last point
+    past = parse_view({"as_of": "2025-12-30T00:00:00Z"}, NOW)
+    body = evaluate_widget(queue_store, widget, past)
+    assert body["x"][-1] == "2025-12-29T00:00:00Z"
+    assert body["series"][0]["y"][-2:] == [1, 2]  # Dec 28 and Dec 29 as above
+    by_email = parse_view({"channel": "email"}, NOW)  # none of them came by email
+    assert set(evaluate_widget(queue_store, widget, by_email)["series"][0]["y"]) == {0}
 
 
 # -- the whole dashboard against plain Python ------------------------------------------------------
@@ -205,17 +160,16 @@ def test_support_metrics_equal_a_plain_python_computation(synthetic: Store) -> N
     names = {**_attrs(synthetic, "intercom_team"), **_attrs(synthetic, "intercom_admin")}
     recent = [c for c in convs.values() if NOW - 30 * DAY <= c["createdAt"] < NOW]
     states = Counter(c["state"] for c in convs.values())
-    assert (
-        got["open_conversations"],
-        got["snoozed_conversations"],
-        got["closed_conversations"],
-    ) == (
-        states["open"],
-        states["snoozed"],
-        states["closed"],
-    )
+    assert got["conversation_states"] == {
+        "open": states["open"],
+        "snoozed": states["snoozed"],
+        "closed": states["closed"],
+    }
+    # The headline count follows the view: 30 days by default, 7 with range=7d.
+    assert got["new_conversations_total"] == len(recent)
     week = sum(NOW - 7 * DAY <= c["createdAt"] < NOW for c in convs.values())
-    assert got["new_conversations_7d"] == week
+    last_week = support_metrics(synthetic, NOW / 1000, parse_view({"range": "7d"}, NOW))
+    assert last_week["new_conversations_total"] == week
     per_day = Counter(_day(c["createdAt"]) for c in recent)
     assert {d: n for d, n in got["new_conversations"].items() if n} == dict(per_day)
     assert len(got["new_conversations"]) == 30
@@ -312,8 +266,11 @@ def test_data_quality_widgets(synthetic: Store) -> None:
         "conversations",
         "conversation_parts",
     }
-    assert freshness["contacts"]["age (min)"] == 5.0
+    assert freshness["contacts"]["age"] == 5.0
     assert freshness["contacts"]["last run"] == "succeeded"
+    # rows: what the store's tables hold, not what the last run said it wrote (103): the
+    # synthetic workspace writes only shapes, so its raw contacts table is empty.
+    assert freshness["contacts"]["rows"] == 0
 
 
 def test_every_support_widget_works_on_an_empty_store(tmp_path: Path) -> None:
@@ -322,7 +279,7 @@ def test_every_support_widget_works_on_an_empty_store(tmp_path: Path) -> None:
         got = support_metrics(store, NOW / 1000)
     finally:
         store.close()
-    assert got["open_conversations"] == 0
+    assert got["conversation_states"] == {"open": 0, "snoozed": 0, "closed": 0}
     assert got["time_to_first_response"] == {"median": None, "p90": None}
     assert got["volume_by_tag"] == {}
     assert set(got["unassigned_queue_depth"].values()) == {0}
@@ -360,8 +317,10 @@ def test_freshness_reads_checkpoints_and_the_last_run(tmp_path: Path) -> None:
         "stream": "contacts",
         "last_synced": "2025-12-31T23:00:00Z",
         "age_minutes": 60.0,
+        "after_as_of": False,
         "last_run_status": "failed",
         "last_run_records": 7,
+        "rows": 0,  # the run reported 7 records; the store holds none
     }
     assert overview["last_run"]["status"] == "partial"
     assert overview["last_run"]["errors"] == ["contacts: boom"]
@@ -369,6 +328,36 @@ def test_freshness_reads_checkpoints_and_the_last_run(tmp_path: Path) -> None:
         60.0,
         2.0,
     )
+
+
+def test_no_age_is_ever_negative(tmp_path: Path) -> None:
+    """Seen as of a moment before the last sync (--as-of in the past): the sync has no
+    age then, and the page says when it happened instead."""
+    from intercom_sync.web.render import freshness_line
+
+    store = open_store(f"sqlite:///{tmp_path / 'n.db'}")
+    try:
+        now_s = NOW // 1000
+        store.apply(PageWrite(state={"tags": {"cursor": 1}}), now_s)
+        store.start_run(RunRecord("r1", now_s - 60, "full", 0))
+        store.finish_run(
+            "r1",
+            finished_at=now_s,
+            status="succeeded",
+            streams={},
+            requests=1,
+            rate_limited=0,
+            errors=[],
+        )
+        earlier = NOW - 3 * DAY
+        (tags,) = stream_freshness(store, earlier)
+        overview = sync_overview(store, earlier)
+    finally:
+        store.close()
+    assert (tags["age_minutes"], tags["after_as_of"]) == (None, True)
+    assert overview["oldest_stream_age_minutes"] is None
+    line = freshness_line(overview, None, earlier)
+    assert "after the as-of time" in line and " ago" not in line
 
 
 def test_timestamps_in_seconds_or_milliseconds() -> None:

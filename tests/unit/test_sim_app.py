@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -15,7 +16,7 @@ import typer
 from typer.testing import CliRunner
 
 from intercom_sync.clock import ManualClock, OffsetClock
-from intercom_sync.simulator.cli import build_config, simulate
+from intercom_sync.simulator.cli import build_config, parse_now, simulate
 from intercom_sync.simulator.fragments import FragmentCache
 from intercom_sync.simulator.mutations import Mutator
 from intercom_sync.simulator.server import serve_in_thread
@@ -823,6 +824,24 @@ def test_simulate_command_has_help_and_builds_its_config() -> None:
     assert config.rate_limit == RateLimitSpec(per_minute=600, workspace_per_minute=900)
     assert (config.faults.latency_ms, config.faults.error_503) == (120, 0.2)
     assert config.quirks.search_lag_seconds == 5
+    assert config.world.now == WorldSpec.preset("small").now  # tests keep the fixed moment
+    moved = build_config(
+        seed=4,
+        scale="tiny",
+        counts={},
+        rate_limit=1,
+        workspace_rate_limit=1,
+        latency_ms=0,
+        faults="",
+        quirks=Quirks(),
+        now=1_800_000_000,
+    )
+    assert moved.world.now == 1_800_000_000
+    # `simulate` ends the history now unless told otherwise (--now)
+    assert abs(parse_now(None) - time.time()) < 5
+    assert parse_now("2026-01-01T00:00:00Z") == parse_now("1767225600") == 1_767_225_600
+    with pytest.raises(typer.BadParameter):
+        parse_now("soon")
     with pytest.raises(typer.BadParameter):
         build_config(
             seed=1,

@@ -148,6 +148,41 @@ def test_assign_close_snooze_reopen_unsnooze() -> None:
     check_conversation(reopened, world.parts[conversation_id])
 
 
+def test_a_conversation_closed_by_the_bot_or_the_contact() -> None:
+    world, clock, mutator = fresh()
+    conversation_id = first_with_state(world, "open")
+    clock.advance(60)
+    mutator.close(conversation_id, by="bot")
+    closed = world.conversations[conversation_id]
+    assert closed["state"] == "closed"
+    assert world.parts.records(conversation_id)[-1].author == mutator.staff.bot
+    mutator.reopen(conversation_id)
+    clock.advance(60)
+    mutator.close(conversation_id, by="contact")
+    last = world.parts.records(conversation_id)[-1]
+    assert last.part_type == "close" and last.author["type"] in ("user", "lead")
+    check_conversation(world.conversations[conversation_id], world.parts[conversation_id])
+    with pytest.raises(ValueError):
+        mutator.close(conversation_id, by="somebody")
+
+
+def test_a_deleted_conversation_leaves_search_and_is_not_found() -> None:
+    world, clock, mutator = fresh()
+    conversation_id = next(iter(world.conversations))
+    clock.advance(60)
+    done = mutator.delete_conversation(conversation_id)
+    assert (done.kind, done.op, done.id) == ("conversations", "delete", conversation_id)
+    assert conversation_id not in world.conversations
+    assert world.deleted["conversations"][conversation_id] == world.now()
+    assert world.conversation(conversation_id, 500) is None
+    assert world.search_view("conversations", world.now()).get(conversation_id) is None
+    assert world.search_view("conversations", world.now() - 1).get(conversation_id) is not None
+    # a later conversation never reuses the deleted id, even the highest one
+    highest = max(world.conversations, key=int)
+    mutator.delete_conversation(highest)
+    assert int(mutator.new_conversation().id) > int(highest)
+
+
 def test_tagging_is_idempotent() -> None:
     world, clock, mutator = fresh()
     conversation_id = next(cid for cid, c in world.conversations.items() if not c["tags"]["tags"])

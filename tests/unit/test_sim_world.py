@@ -376,6 +376,31 @@ def test_conversations_have_the_variety_of_a_real_inbox(small: World) -> None:
             assert conversation["snoozed_until"] > small.spec.now - 1
 
 
+def test_closes_come_from_teammates_the_bot_workflows_and_contacts(small: World) -> None:
+    """A close part by an admin, by the bot (its answer resolved it, or a workflow closed a
+    quiet conversation), and by the contact; ratings only follow a teammate's close."""
+    closers = Counter(
+        p.author["type"]
+        for cid in small.parts
+        for p in small.parts.records(cid)
+        if p.part_type == "close"
+    )
+    assert closers["admin"] > closers["bot"] > 0
+    assert closers["user"] + closers["lead"] > 0
+    bot_only = [
+        cid
+        for cid, c in small.conversations.items()
+        if c["state"] == "closed"
+        and "first_admin_reply_at" not in c["statistics"]
+        and small.parts.records(cid)[-1].author["type"] == "bot"
+    ]
+    assert bot_only, "some conversations are resolved by the bot alone"
+    admins = set(small.admins)
+    for conversation in small.conversations.values():
+        if "conversation_rating" in conversation:
+            assert conversation["statistics"]["last_closed_by_id"] in admins
+
+
 def test_snoozed_conversations_wake_in_the_future(small: World) -> None:
     snoozed = [c for c in small.conversations.values() if c["state"] == "snoozed"]
     assert snoozed

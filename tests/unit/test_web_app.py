@@ -108,6 +108,93 @@ async def test_the_page_has_a_card_per_widget_and_only_local_assets(
     assert "Last sync finished 5 min ago (succeeded)" in html
 
 
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("range=2w", "range"),
+        ("range=7d&from=2025-12-01", "range"),
+        ("from=last-tuesday", "from"),
+        ("to=2025-12-20", "from"),  # to needs a from
+        ("from=2025-12-20&to=2025-12-10", "from"),
+        ("from=2026-02-01", "from"),  # after the as-of time
+        ("compare=sideways", "compare"),
+        ("team=t99", "team"),
+        ("admin=nobody", "admin"),
+        ("tag=g99", "tag"),
+        ("team=%3Cscript%3E", "team"),
+        ("channel=carrier_pigeon", "channel"),
+        ("as_of=2030-01-01T00:00:00Z", "as_of"),
+    ],
+)
+async def test_a_bad_view_is_a_400_naming_the_parameter(
+    client: httpx.AsyncClient, query: str, parameter: str
+) -> None:
+    response = await client.get(f"/api/dashboards/support/widgets/new_conversations?{query}")
+    assert response.status_code == 400, query
+    body = response.json()
+    assert body["parameter"] == parameter
+    assert body["error"].startswith(f"{parameter}: ")
+    page = await client.get(f"/dashboards/support?{query}")
+    assert page.status_code == 400
+    assert "This view cannot be shown" in page.text and "<script>" not in page.text
+
+
+async def test_the_view_reaches_every_widget(client: httpx.AsyncClient, store: Store) -> None:
+    query = "from=2025-12-10&to=2025-12-20&team=t1&compare=year"
+    listing = (await client.get("/api/dashboards")).json()["dashboards"][0]["widgets"]
+    for item in listing:
+        response = await client.get(f"{item['url']}?{query}")
+        assert response.status_code == 200, item["id"]
+        body = response.json()
+        assert body["view"]["filters"] == {"team": "t1"}
+        assert (body["view"]["from"], body["view"]["to"]) == (
+            "2025-12-10T00:00:00Z",
+            "2025-12-21T00:00:00Z",  # a date `to` includes that day
+        )
+        if item["id"] == "stream_freshness":
+            assert body["not_filtered_by"] == ["team"]
+        else:
+            assert body["not_filtered_by"] == [], item["id"]
+    total = (
+        await client.get(f"/api/dashboards/support/widgets/new_conversations_total?{query}")
+    ).json()
+    rows = store.query(
+        "SELECT json_extract(attributes, '$.createdAt') FROM entities WHERE entity_type = "
+        "'intercom_conversation' AND json_extract(attributes, '$.teamAssigneeId') = 't1'"
+    )
+    start, end = 1_765_324_800_000, 1_766_275_200_000  # 2025-12-10, 2025-12-21
+    assert total["values"][0]["value"] == sum(start <= c < end for (c,) in rows)
+    assert total["values"][0]["previous_window"] == {
+        "start": "2024-12-10T00:00:00Z",
+        "end": "2024-12-21T00:00:00Z",
+    }
+
+
+async def test_filter_options_and_the_controls_show_the_view(client: httpx.AsyncClient) -> None:
+    options = (await client.get("/api/filters")).json()
+    assert [t["id"] for t in options["teams"]] == ["t0", "t1", "t2"]
+    assert {a["id"] for a in options["admins"]} == {f"a{i}" for i in range(6)}
+    assert HOSTILE in {t["name"] for t in options["tags"]}
+    assert {c["id"] for c in options["channels"]} <= {
+        "conversation",
+        "email",
+        "chat",
+        "facebook",
+        "twitter",
+        "phone_call",
+    }
+    page = (await client.get("/dashboards/support?range=7d&team=t1&compare=none")).text
+    assert '<option value="7d" selected>' in page
+    assert '<option value="t1" selected>Team 1</option>' in page
+    assert '<option value="none" selected>' in page
+    assert HOSTILE not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    custom = (
+        await client.get("/dashboards/support?range=custom&from=2025-12-01&to=2025-12-07")
+    ).text
+    assert '<option value="custom" selected>' in custom
+    assert 'name="from" value="2025-12-01">' in custom and 'name="to" value="2025-12-07">' in custom
+
+
 async def test_plotly_is_served_from_the_installed_package(client: httpx.AsyncClient) -> None:
     from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
 
@@ -115,6 +202,9 @@ async def test_plotly_is_served_from_the_installed_package(client: httpx.AsyncCl
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/javascript")
     assert response.content == get_plotlyjs().encode() == plotly_js()
+    assert response.headers["content-encoding"] == "gzip"  # compressed once, not per request
+    plain = await client.get("/static/plotly.min.js", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == plotly_js()
 
 
 async def test_security_headers(client: httpx.AsyncClient) -> None:
@@ -168,12 +258,16 @@ async def test_a_failing_widget_is_a_500_with_a_short_error(tmp_path: Path) -> N
         app = create_app(broken, support_config(), clock=ManualClock(NOW_S))
         async with _client(app) as c:
             bad = await c.get("/api/dashboards/support/widgets/time_to_first_response")
-            good = await c.get("/api/dashboards/support/widgets/open_conversations")
+            good = await c.get("/api/dashboards/support/widgets/conversation_states")
             page = await c.get("/dashboards/support")
     finally:
         broken.close()
     assert bad.status_code == 500
-    assert bad.json() == {"error": "widget failed: OperationalError"}
+    # plain words and what to do; the exception's details stay in the server's log
+    assert bad.json() == {
+        "error": "The store has no table this widget reads: run `intercom-sync sync` to build "
+        "it, then try again."
+    }
     assert good.status_code == 200 and page.status_code == 200
 
 

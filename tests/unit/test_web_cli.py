@@ -89,19 +89,49 @@ def test_query_a_named_metric(store_url: str) -> None:
         store.close()
     assert json.loads(result.output) == expected
     table = invoke(
-        "query", "-m", "support.open_conversations", "--store", store_url, "--as-of", AS_OF
+        "query", "-m", "support.conversation_states", "--store", store_url, "--as-of", AS_OF
     )
-    assert "value" in table.output
+    assert "open" in table.output and "snoozed" in table.output
+
+
+def test_query_a_metric_for_a_view(store_url: str) -> None:
+    """--view takes the page's URL parameters: the same figures as the JSON API's."""
+    args = ["query", "-m", "support.new_conversations_total", "--store", store_url]
+    week = invoke(*args, "--as-of", AS_OF, "--view", "range=7d&compare=none", "--format", "json")
+    assert week.exit_code == 0, week.output
+    body = json.loads(week.output)
+    assert body["view"]["range"] == "7d" and "previous" not in body["values"][0]
+    store = open_store(store_url)
+    try:
+        created = [
+            c
+            for (c,) in store.query(
+                "SELECT json_extract(attributes, '$.createdAt') FROM entities "
+                "WHERE entity_type = 'intercom_conversation'"
+            )
+        ]
+    finally:
+        store.close()
+    assert body["values"][0]["value"] == sum(
+        SPEC.now_ms - 7 * 86_400_000 <= c < SPEC.now_ms for c in created
+    )
+    bad = invoke(*args, "--view", "team=t999")
+    assert bad.exit_code == 2 and "--view: team: no team with id 't999'" in bad.output
+    assert invoke(*args, "--view", "range=2w").exit_code == 2
+    assert (
+        "--view goes with --metric"
+        in invoke("query", "SELECT 1", "--store", store_url, "--view", "range=7d").output
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         ([], "either SQL or --metric"),
-        (["SELECT 1", "--metric", "support.open_conversations"], "either SQL or --metric"),
-        (["--metric", "support.nope"], "known: support.open_conversations"),
+        (["SELECT 1", "--metric", "support.conversation_states"], "either SQL or --metric"),
+        (["--metric", "support.nope"], "known: support.conversation_states"),
         (["SELECT 1", "--format", "xml"], "--format"),
-        (["--metric", "support.open_conversations", "--as-of", "yesterday-ish"], "not a time"),
+        (["--metric", "support.conversation_states", "--as-of", "yesterday-ish"], "not a time"),
     ],
 )
 def test_query_usage_errors(store_url: str, args: list[str], message: str) -> None:
@@ -191,7 +221,7 @@ def test_serve_announces_the_url_but_never_the_token(store_url: str, captured: l
         names = {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
     finally:
         store.close()
-    assert {"ix_m_entities_state", "ix_m_entities_created"} <= names  # serve prepared them
+    assert {"ix_m_entities_state_v3", "ix_m_entities_created_v2"} <= names  # serve prepared them
 
 
 def test_serve_warns_when_exposed_without_a_token(store_url: str, captured: list[Any]) -> None:
@@ -243,9 +273,10 @@ def test_a_served_dashboard_answers_over_http(store_url: str) -> None:
     server = prepare_server(store, support_config(), port=0, clock=ManualClock(SPEC.now_ms / 1000))
     stop = run_in_thread(server)
     try:
-        response = httpx.get(f"{server.url}api/dashboards/support/widgets/open_conversations")
+        response = httpx.get(f"{server.url}api/dashboards/support/widgets/conversation_states")
     finally:
         stop()
         store.close()
     assert response.status_code == 200
-    assert response.json()["values"][0]["value"] > 0
+    assert response.json()["values"][0]["label"] == "open"
+    assert sum(v["value"] for v in response.json()["values"]) == SPEC.conversations

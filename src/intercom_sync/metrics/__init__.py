@@ -5,8 +5,9 @@ The reference's model in Python (`define_config`, `define_dashboard`, `define_me
 built-in support dashboard.
 """
 
-from intercom_sync.metrics.compute import Span, evaluate, metric_span
+from intercom_sync.metrics.compute import evaluate, metric_span
 from intercom_sync.metrics.definitions import Dashboard, Metric, Widget
+from intercom_sync.metrics.durations import Span
 from intercom_sync.metrics.model import (
     Config,
     Connector,

@@ -12,7 +12,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from intercom_sync.store.schema import EDGE_RELATIONS, ENTITY_TYPES, EVENT_TYPES
+from intercom_sync.store.schema import (
+    CONVERSATION_COUNTS,
+    CONVERSATION_DURATIONS,
+    CONVERSATION_MOMENTS,
+    EDGE_RELATIONS,
+    ENTITY_TYPES,
+    EVENT_TYPES,
+)
 
 FieldType = Literal["text", "number", "time", "bool", "list"]
 ShapeName = Literal["entity", "event", "metric", "edge", "distribution", "rollup", "derived"]
@@ -102,22 +109,30 @@ EVENT_FIELDS: dict[str, tuple[Field, ...]] = {
         "partType:text authorType:text authorId:text assignedToType:text assignedToId:text "
         "source:text"
     ),
+    "intercom_ticket_state_change": _fields(
+        "ticketId:text transition:text state:text previousState:text currentState:text "
+        "adminAssigneeId:text>intercom_admin teamAssigneeId:text>intercom_team partId:text "
+        "authorType:text authorId:text"
+    ),
+}
+# The entity type each event type is about.
+EVENT_ENTITY: dict[str, str] = {
+    "intercom_conversation_state_change": "intercom_conversation",
+    "intercom_ticket_state_change": "intercom_ticket",
 }
 
+# The per-conversation dbt metrics the sync writes (see `streams.conversation_metrics`):
+# durations in minutes, counts, moments in Unix ms.
 CONVERSATION_METRICS: tuple[str, ...] = (
-    "time_to_first_assignment_minutes",
-    "time_to_first_response_minutes",
-    "time_to_first_close_minutes",
-    "time_to_last_close_minutes",
-    "time_to_last_assignment_minutes",
-    "count_reopens",
-    "count_assignments",
-    "count_parts",
+    *CONVERSATION_DURATIONS,
+    *CONVERSATION_COUNTS,
+    *CONVERSATION_MOMENTS,
 )
 METRIC_FIELDS: dict[str, tuple[Field, ...]] = {
     name: _fields(
         "state:text channel:text adminAssigneeId:text>intercom_admin "
-        "teamAssigneeId:text>intercom_team source:text"
+        "teamAssigneeId:text>intercom_team source:text authorType:text "
+        "authorId:text>intercom_admin teamId:text>intercom_team"
     )
     for name in CONVERSATION_METRICS
 }

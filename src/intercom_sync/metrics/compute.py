@@ -1,7 +1,9 @@
 """Evaluate a validated `Metric` as one parameterised SQL statement over the store.
 
 Identifiers come only from the catalogue (via `Metric` fields); every value — the
-connector, the entity type, filter operands, window bounds — is a bound parameter.
+connector, the entity type, filter operands, window bounds — is a bound parameter. A
+view's filters (team, teammate, channel, tag) and the exclusion of deleted conversations
+are added by `scope.row_condition`.
 
 Aggregates (count … max) are plain GROUP BY queries. `latest`/`first` and the
 percentiles rank rows with window functions (portable to SQLite and PostgreSQL) and
@@ -20,6 +22,9 @@ from typing import Any
 from intercom_sync.metrics.catalogue import SHAPES
 from intercom_sync.metrics.definitions import PERCENTILES, AnyOf, Condition, Filter, Metric
 from intercom_sync.metrics.dialect import ALIAS, MetricDialect, for_store
+from intercom_sync.metrics.durations import Span
+from intercom_sync.metrics.scope import row_condition
+from intercom_sync.metrics.view import Filters
 from intercom_sync.store.base import Store
 
 GroupKey = tuple[int | None, Any]  # (bucket start ms or None, dimension value or None)
@@ -33,14 +38,7 @@ _TIEBREAK = {
     "rollup": "dimensions",
 }
 _AGGREGATES = {"count", "count_distinct", "sum", "avg", "min", "max"}
-
-
-@dataclass(frozen=True)
-class Span:
-    """A half-open time range [start_ms, end_ms) in Unix milliseconds."""
-
-    start_ms: int
-    end_ms: int
+_TS = next(f for f in SHAPES["metric"].columns if f.name == "ts")
 
 
 def metric_span(metric: Metric, now_ms: int, periods_back: int = 0) -> Span | None:
@@ -61,15 +59,19 @@ class _Source:
     groups: list[str]
 
 
-def evaluate(store: Store, metric: Metric, span: Span | None) -> dict[GroupKey, Any]:
+def evaluate(
+    store: Store, metric: Metric, span: Span | None, filters: Filters | None = None
+) -> dict[GroupKey, Any]:
     """The metric's value per group; an ungrouped metric has the single key (None, None)."""
-    return evaluate_many(store, [(metric, span)])[0]
+    return evaluate_many(store, [(metric, span)], filters)[0]
 
 
 def evaluate_many(
-    store: Store, requests: Sequence[tuple[Metric, Span | None]]
+    store: Store,
+    requests: Sequence[tuple[Metric, Span | None]],
+    filters: Filters | None = None,
 ) -> list[dict[GroupKey, Any]]:
-    """Several metrics at once, reading shared rows once.
+    """Several metrics at once (all under the same filters), reading shared rows once.
 
     Plain aggregates over the same rows (same shape, filter, grouping and span) become
     one SELECT with several aggregate columns; percentiles of the same field over the
@@ -82,7 +84,7 @@ def evaluate_many(
     results: list[dict[GroupKey, Any]] = [{} for _ in requests]
     for key, members in batches.items():
         metrics = [requests[i][0] for i in members]
-        source = _source(metrics[0], dialect, requests[members[0]][1])
+        source = _source(metrics[0], dialect, requests[members[0]][1], filters or Filters())
         if key[0] == "aggregate":
             found = _run_aggregates(store, metrics, dialect, source)
         elif key[0] == "percentile":
@@ -137,13 +139,14 @@ def _run_percentiles(
 # -- FROM / WHERE ----------------------------------------------------------------------------
 
 
-def _source(metric: Metric, d: MetricDialect, span: Span | None) -> _Source:
+def _source(metric: Metric, d: MetricDialect, span: Span | None, filters: Filters) -> _Source:
     shape = SHAPES[metric.shape]
     from_sql = f"{shape.table} {ALIAS}"
     conds = [f"{ALIAS}.connector = ?", f"{ALIAS}.{shape.selector_column} = ?"]
     params: list[Any] = [metric.connector, metric.selected]
     if shape.live_filter:
         conds.append(f"{ALIAS}.{shape.live_filter}")
+    windowed = span is not None and metric.time_field is not None
     if span is not None and metric.time_field is not None:
         t = d.field(metric.time_field)
         conds.append(f"{t} >= ? AND {t} < ?")
@@ -152,6 +155,21 @@ def _source(metric: Metric, d: MetricDialect, span: Span | None) -> _Source:
     if filter_sql:
         conds.append(filter_sql)
         params += filter_params
+    # Per-conversation metric rows sit at their conversation's creation: the owners in
+    # scope are those created in the span too, which keeps the id list short.
+    at_creation = windowed and metric.shape == "metric" and metric.time_field == _TS
+    scope_sql, scope_params = row_condition(
+        metric.shape,
+        metric.selected,
+        metric.connector,
+        filters,
+        d,
+        ALIAS,
+        span if at_creation else None,
+    )
+    if scope_sql:
+        conds.append(scope_sql)
+        params += scope_params
     groups: list[str] = []
     if metric.bucket is not None and metric.time_field is not None:
         groups.append(d.bucket(d.field(metric.time_field), metric.bucket))

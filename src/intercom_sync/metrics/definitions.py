@@ -29,6 +29,7 @@ Fn = Literal[
 ]
 Op = Literal["eq", "neq", "gt", "gte", "lt", "lte", "in", "nin", "contains", "exists"]
 Kind = Literal["stat", "timeseries", "distribution", "table"]
+Better = Literal["higher", "lower"]
 
 FNS: tuple[Fn, ...] = (
     "count",
@@ -49,6 +50,7 @@ PERCENTILES: dict[str, int] = {"p50": 50, "p90": 90, "p95": 95, "p99": 99}
 ADDITIVE_FNS: frozenset[str] = frozenset({"count", "count_distinct", "sum"})
 OPS: tuple[Op, ...] = ("eq", "neq", "gt", "gte", "lt", "lte", "in", "nin", "contains", "exists")
 KINDS: tuple[Kind, ...] = ("stat", "timeseries", "distribution", "table")
+BETTER: tuple[Better, ...] = ("higher", "lower")
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,9 @@ class Metric:
 
 @dataclass(frozen=True)
 class Widget:
+    """One card. `better` says which way a change is good (colours the deltas); `axis`
+    titles a chart's value axis (`unit` = "min" values are durations in minutes)."""
+
     id: str
     kind: Kind
     title: str
@@ -103,6 +108,8 @@ class Widget:
     unit: str = ""
     sort: Literal["value", "label"] = "value"
     description: str = ""
+    better: Better | None = None
+    axis: str = ""
 
     @property
     def metric(self) -> Metric:

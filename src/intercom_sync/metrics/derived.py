@@ -1,281 +1,315 @@
 """Derived metrics: what one aggregate over one shape cannot express.
 
-* `unassigned_queue_depth` — how many conversations were open and unassigned at the
-  end of each bucket, replayed from the `intercom_conversation_state_change` events.
+* `unassigned_queue_depth` — conversations open and unassigned at the end of each bucket,
+  replayed from the state-change events (`queue.py`).
+* `conversation_states` — open / snoozed / closed as of the view's end (`states.py`).
+* `backlog_age`, `oldest_open` — conversations open at the view's end, by how long they
+  have been open, and the oldest of them with a link to Intercom's inbox.
+* `ticket_states` — tickets not resolved at the view's end, by state.
+* `teammates` — dbt's admin metrics for the window (`teammates.py`).
+* `tags_table` — per tag: conversations, reopens (from parts), average rating.
+* `conversations_without_parts` — conversations whose parts the store lacks, left out of
+  every part-based figure.
 * `parts_gaps` — conversations whose stored parts are fewer than the statistics say.
-* `stream_freshness` — per stream, the last sync and the last run's outcome.
+* `stream_freshness` — per stream: last sync, age, the last run's outcome, rows stored.
+
+Each takes the widget's metric and the `View`; windowed ones cover the view's range (or
+their own window), the others are "as of" the view's end.
 """
 
 from __future__ import annotations
 
-import threading
-from bisect import bisect_right
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-from intercom_sync.metrics import freshness
+from intercom_sync.metrics import freshness, queue
 from intercom_sync.metrics.catalogue import Field
 from intercom_sync.metrics.definitions import Metric
 from intercom_sync.metrics.dialect import for_store
-from intercom_sync.metrics.durations import Bucket, bucket_range, iso_ms, next_bucket
+from intercom_sync.metrics.durations import Span, iso_ms
+from intercom_sync.metrics.names import entity_names
+from intercom_sync.metrics.scope import (
+    CONVERSATION,
+    TICKET,
+    live_entities,
+    not_deleted,
+    owned_by_live,
+)
+from intercom_sync.metrics.states import oldest_open, open_created_between, state_counts
+from intercom_sync.metrics.teammates import metric_values, teammate_table
+from intercom_sync.metrics.view import View
 
-CONVERSATION = "intercom_conversation"
-STATE_CHANGE = "intercom_conversation_state_change"
+Computation = Callable[[Any, Metric, View, int], dict[str, Any]]
 DEFAULT_WINDOW_MS = 30 * 86_400_000
-_OPENS = frozenset({"created", "reopened", "unsnoozed", "opened"})
-_LEAVES_OPEN = frozenset({"closed", "snoozed"})
-_NOBODY = (None, "", "0")
-_BATCH = 500
+MINUTE_MS = 60_000
+# (label, open for less than … minutes)
+AGE_BUCKETS: tuple[tuple[str, float], ...] = (
+    ("< 1 h", 60),
+    ("1–4 h", 4 * 60),
+    ("4–24 h", 24 * 60),
+    ("1–3 d", 3 * 1440),
+    ("3–7 d", 7 * 1440),
+    ("1–4 wk", 28 * 1440),
+    ("> 4 wk", float("inf")),
+)
+TICKET_OPEN_STATES = ("submitted", "in_progress", "waiting_on_customer")
 
-Computation = Callable[[Any, Metric, int, int], dict[str, Any]]
 
-
-def compute(store: Any, metric: Metric, now_ms: int, limit: int) -> dict[str, Any]:
+def compute(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
     """The widget body of a derived metric (the same shape as its kind's body)."""
-    return _REGISTRY[metric.selected](store, metric, now_ms, limit)
+    return _REGISTRY[metric.selected](store, metric, view, limit)
 
 
-# -- unassigned queue depth ------------------------------------------------------------------
+def _window(metric: Metric, view: View) -> Span:
+    """The metric's span: the chosen range, or its own window (30 days) ending at as-of."""
+    span = view.window(metric.window_ms or DEFAULT_WINDOW_MS)
+    assert span is not None
+    return span
 
 
-def queue_points(bucket: Bucket, start_ms: int, now_ms: int) -> tuple[list[int], list[int]]:
-    """Bucket starts in [start, now) and the moment each is sampled: its end, or now."""
-    starts = bucket_range(start_ms, now_ms - 1, bucket)
-    return starts, [min(next_bucket(b, bucket), now_ms) for b in starts]
+def _span_json(span: Span | None) -> dict[str, str] | None:
+    return None if span is None else {"start": iso_ms(span.start_ms), "end": iso_ms(span.end_ms)}
 
 
-Event = tuple[int, str, Any, Any, Any]  # (at ms, transition, assignedToId, assignedToType, source)
+# -- states as of the view's end -------------------------------------------------------------
 
 
-def in_queue_spans(events: Iterable[Event]) -> list[tuple[int, int | None]]:
-    """Spans [enter, leave) in which one conversation was open and unassigned (no admin,
-    no team — as `_waiting_now` reads the current state).
-
-    `events` are (occurred_at ms, transition, assignedToId, assignedToType, source) in time
-    order. A conversation is created open and unassigned; a part assigning a team or an
-    admin sets that assignee, one assigning nobody clears the admin (the team stays);
-    an assignment known only from statistics assigns it; `closed`/`snoozed` take it out of
-    the open queue and `reopened`/`unsnoozed` put it back (keeping its assignees).
-    """
-    spans: list[tuple[int, int | None]] = []
-    is_open = False
-    admin: Any = None
-    team: Any = None
-    entered: int | None = None
-    for at, transition, assigned_to, assigned_type, source in events:
-        if transition == "created":
-            is_open, admin, team = True, None, None
-        elif transition in _OPENS:
-            is_open = True
-        elif transition in _LEAVES_OPEN:
-            is_open = False
-        elif transition == "assigned":
-            admin, team = _assignees(admin, team, assigned_to, assigned_type, source)
-        else:
-            continue
-        waiting = is_open and admin is None and team is None
-        if waiting and entered is None:
-            entered = at
-        elif not waiting and entered is not None:
-            spans.append((entered, at))
-            entered = None
-    if entered is not None:
-        spans.append((entered, None))
-    return spans
+def _conversation_states(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
+    counts = state_counts(store, metric.connector, CONVERSATION, view.end_ms, view.filters)
+    values = [{"label": s, "value": counts.get(s, 0)} for s in ("open", "snoozed", "closed")]
+    return {"values": values, "at": iso_ms(view.end_ms)}
 
 
-def _assignees(admin: Any, team: Any, to: Any, to_type: Any, source: Any) -> tuple[Any, Any]:
-    if source != "parts":
-        return "assigned", team
-    if to in _NOBODY:
-        return None, team
-    if to_type == "team":
-        return admin, to
-    return to, team
+def _none_open(noun: str, view: View) -> str:
+    when = iso_ms(view.end_ms).replace("T", " ").replace("Z", " UTC")
+    return f"No {noun} was open at {when}{' with these filters' if view.filters else ''}."
 
 
-def count_at(spans: Iterable[tuple[int, int | None]], points: list[int]) -> list[int]:
-    """How many spans hold each point, where a span [a, b) holds T when a < T ≤ b.
-
-    A point T counts the state after every event that happened strictly before T.
-    """
-    diff = [0] * (len(points) + 1)
-    for enter, leave in spans:
-        first = bisect_right(points, enter)
-        last = len(points) if leave is None else bisect_right(points, leave)
-        if first < last:
-            diff[first] += 1
-            diff[last] -= 1
-    out, running = [], 0
-    for step in diff[:-1]:
-        running += step
-        out.append(running)
-    return out
+def _ticket_states(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
+    counts = state_counts(store, metric.connector, TICKET, view.end_ms, view.filters)
+    items = [
+        {"key": s, "label": s.replace("_", " "), "value": counts[s]}
+        for s in TICKET_OPEN_STATES
+        if counts.get(s)
+    ]
+    body = {"dimension": "state", "items": items, "at": iso_ms(view.end_ms)}
+    return body if items else body | {"empty": _none_open("ticket", view)}
 
 
-def _queue_depth(store: Any, metric: Metric, now_ms: int, limit: int) -> dict[str, Any]:
-    bucket: Bucket = metric.bucket or "day"
-    starts, points = queue_points(bucket, now_ms - (metric.window_ms or DEFAULT_WINDOW_MS), now_ms)
-    spans, changed = _REPLAYS.spans(store, metric.connector, starts[0])
-    # A conversation with no state change since the first bucket began kept its current
-    # state all along: if it is open and unassigned now, it was waiting at every point.
-    steady = len(_waiting_now(store, metric.connector) - changed)
-    counts = count_at(spans, points)
+def _backlog_age(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
+    at = view.end_ms
+    bounds = []
+    younger = 0.0
+    for _, older in AGE_BUCKETS:  # open for [younger, older) minutes: created in between
+        low = 0 if older == float("inf") else at - int(older * MINUTE_MS)
+        bounds.append((low, at - int(younger * MINUTE_MS)))
+        younger = older
+    counts = open_created_between(store, metric.connector, at, view.filters, bounds)
+    items = [
+        {"key": label, "label": label, "value": n}
+        for (label, _), n in zip(AGE_BUCKETS, counts, strict=True)
+    ]
+    body = {"dimension": "open for", "items": items, "at": iso_ms(at)}
+    return body if any(counts) else body | {"items": [], "empty": _none_open("conversation", view)}
+
+
+_TITLE, _TEAM, _ADMIN = (
+    Field("title", "text"),
+    Field("teamAssigneeId", "text"),
+    Field("adminAssigneeId", "text"),
+)
+
+
+def _oldest_open(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
+    oldest = oldest_open(store, metric.connector, view.end_ms, view.filters, limit)
+    details = _details(store, metric.connector, [cid for cid, _ in oldest])
+    teams = entity_names(
+        store, metric.connector, "intercom_team", [d[1] for d in details.values() if d[1]]
+    )
+    admins = entity_names(
+        store, metric.connector, "intercom_admin", [d[2] for d in details.values() if d[2]]
+    )
+    workspace = workspace_id(store)
+    rows, links = [], []
+    for cid, created in oldest:
+        title, team, admin = details.get(cid, (None, None, None))
+        rows.append(
+            [
+                title or f"Conversation {cid}",
+                (view.end_ms - created) / MINUTE_MS,
+                teams.get(team or "", team or "(none)"),
+                admins.get(admin or "", admin or "(none)"),
+            ]
+        )
+        links.append(inbox_url(view, workspace, cid))
+    body = {
+        "columns": ["conversation", "open for", "team", "teammate"],
+        "units": ["", "min", "", ""],
+        "rows": rows,
+        "keys": [cid for cid, _ in oldest],
+        "links": links,
+        "at": iso_ms(view.end_ms),
+    }
+    return body if rows else body | {"empty": _none_open("conversation", view)}
+
+
+def _details(store: Any, connector: str, ids: list[str]) -> dict[str, tuple[Any, Any, Any]]:
+    if not ids:
+        return {}
+    d = for_store(store.dialect)
+    picked = ", ".join(d.field(f, "s") for f in (_TITLE, _TEAM, _ADMIN))
+    rows = store.query(
+        f"SELECT s.entity_id, {picked} FROM entities s WHERE s.connector = ? "  # noqa: S608
+        f"AND s.entity_type = ? AND s.entity_id IN ({', '.join('?' * len(ids))})",
+        [connector, CONVERSATION, *ids],
+    )
+    return {str(r[0]): (r[1], r[2], r[3]) for r in rows}
+
+
+def workspace_id(store: Any) -> str | None:
+    """The workspace's id, as its contacts carry it (`workspace_id`)."""
+    rows = store.query("SELECT raw FROM contacts WHERE deleted_at IS NULL LIMIT 1")
+    if not rows:
+        return None
+    found = orjson.loads(rows[0][0]).get("workspace_id")
+    return None if found is None else str(found)
+
+
+def inbox_url(view: View, workspace: str | None, conversation_id: str) -> str | None:
+    """Where the conversation opens in Intercom's inbox (None without a workspace id)."""
+    if not workspace:
+        return None
+    return f"{view.inbox}/a/inbox/{workspace}/inbox/conversation/{conversation_id}"
+
+
+# -- windowed tables and counts --------------------------------------------------------------
+
+
+def _teammates(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
+    span = _window(metric, view)
+    body = teammate_table(store, metric.connector, view, span, limit)
+    return body | {"window": _span_json(span)}
+
+
+_RATING = Field("rating", "number")
+
+
+def _tags_table(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
+    """Per tag (by its id, labelled by name): conversations created in the window, the
+    reopens their parts show (dbt's `count_reopens`, so only conversations with parts add
+    to it), and their average rating.
+
+    Four index-friendly reads joined here (each conversation's tags, reopens and rating)
+    rather than one join that would read every conversation's row for its rating."""
+    span = _window(metric, view)
+    d = for_store(store.dialect)
+    where, params = live_entities(metric.connector, CONVERSATION, view.filters, d, "c", span)
+    tagged = store.query(
+        "SELECT g.dst_id, c.entity_id FROM entities c JOIN edges g ON g.connector = "  # noqa: S608
+        "c.connector AND g.src_type = ? AND g.src_id = c.entity_id AND g.relation = ? "
+        f"AND g.dst_type = ? WHERE {where}",
+        [CONVERSATION, "tagged", "intercom_tag", *params],
+    )
+    reopens = metric_values(store, metric.connector, view, span, ["count_reopens"])["count_reopens"]
+    rated = store.query(
+        f"SELECT c.entity_id, {d.field(_RATING, 'c')} FROM entities c "  # noqa: S608
+        f"WHERE {where} AND {d.field(_RATING, 'c')} IS NOT NULL",
+        params,
+    )
+    ratings = {str(cid): float(r) for cid, r in rated}
+    per_tag: dict[str, list[str]] = {}
+    for tag, cid in tagged:
+        per_tag.setdefault(str(tag), []).append(str(cid))
+    names = entity_names(store, metric.connector, "intercom_tag", list(per_tag))
+    table: list[list[Any]] = []
+    for tag, ids in per_tag.items():
+        scores = [ratings[c] for c in ids if c in ratings]
+        table.append(
+            [
+                names.get(tag, tag),
+                len(ids),
+                int(sum(reopens.get(c, 0) for c in ids)),
+                sum(scores) / len(scores) if scores else None,
+            ]
+        )
+    table.sort(key=lambda r: (-r[1], r[0]))
     return {
-        "bucket": bucket,
-        "x": [iso_ms(b) for b in starts],
-        "series": [{"name": "open & unassigned", "y": [c + steady for c in counts]}],
+        "columns": ["tag", "conversations", "reopens", "avg rating"],
+        "units": ["", "", "", "/ 5"],
+        "rows": table[:limit],
+        "window": _span_json(span),
     }
 
 
-Spans = list[tuple[int, int | None]]
-
-
-class _ReplayCache:
-    """Replays are the expensive part (every event of every conversation that changed in
-    the window); they are reused while a cheap fingerprint of those events is unchanged:
-    the count and newest time of state changes since the start, and the sync runs (a full
-    pass that soft-deletes conversations finishes a run)."""
-
-    def __init__(self, size: int = 8) -> None:
-        self._items: OrderedDict[tuple[Any, ...], tuple[Spans, frozenset[str]]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-
-    def spans(self, store: Any, connector: str, start_ms: int) -> tuple[Spans, frozenset[str]]:
-        key = (store.url, connector, start_ms, *_fingerprint(store, connector, start_ms))
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        histories = _active_histories(store, connector, start_ms)
-        value = (
-            [span for events in histories.values() for span in in_queue_spans(events)],
-            frozenset(histories),
-        )
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return value
-
-
-def _fingerprint(store: Any, connector: str, start_ms: int) -> tuple[Any, ...]:
-    changes = store.query(
-        "SELECT COUNT(*), MAX(occurred_at) FROM events WHERE connector = ? AND event_type = ? "
-        "AND occurred_at >= ?",
-        [connector, STATE_CHANGE, start_ms],
-    )[0]
-    runs = store.query("SELECT COUNT(*), MAX(started_at), MAX(finished_at) FROM _sync_runs")[0]
-    return (*changes, *runs)
-
-
-_REPLAYS = _ReplayCache()
-
-
-def _active_histories(store: Any, connector: str, start_ms: int) -> dict[str, list[Event]]:
-    """The full, time-ordered history of every live conversation that changed since start.
-
-    Histories are read by conversation id in batches, so the plan walks the events'
-    (entity_type, entity_id) index whatever statistics the database has.
-    """
-    changed = store.query(
-        "SELECT DISTINCT entity_id FROM events WHERE connector = ? AND event_type = ? "
-        "AND occurred_at >= ?",
-        [connector, STATE_CHANGE, start_ms],
-    )
-    ids = [str(r[0]) for r in changed]
-    values = for_store(store.dialect).json_values(
-        ("transition", "assignedToId", "assignedToType", "source"), "ev"
-    )
-    histories: dict[str, list[Event]] = {}
-    for i in range(0, len(ids), _BATCH):
-        chunk = ids[i : i + _BATCH]
-        marks = ", ".join("?" * len(chunk))
-        live = _live_conversations(store, connector, chunk, marks)
-        rows = store.query(
-            f"SELECT ev.entity_id, ev.connector, ev.event_type, ev.occurred_at, {values} "  # noqa: S608
-            f"FROM events ev WHERE ev.entity_type = ? AND ev.entity_id IN ({marks})",
-            [CONVERSATION, *chunk],
-        )
-        for cid, conn, event_type, at, packed in rows:
-            if cid in live and conn == connector and event_type == STATE_CHANGE:
-                transition, assigned_to, assigned_type, source = (
-                    packed if isinstance(packed, list) else orjson.loads(packed)
-                )
-                if assigned_to is not None:
-                    assigned_to = str(assigned_to)
-                histories.setdefault(cid, []).append(
-                    (int(at), transition, assigned_to, assigned_type, source)
-                )
-    for events in histories.values():
-        events.sort(key=_event_order)
-    return histories
-
-
-def _live_conversations(store: Any, connector: str, ids: list[str], marks: str) -> set[str]:
-    rows = store.query(
-        "SELECT entity_id FROM entities WHERE connector = ? AND entity_type = ? "  # noqa: S608
-        f"AND entity_id IN ({marks}) AND deleted_at IS NULL",
-        [connector, CONVERSATION, *ids],
-    )
-    return {str(r[0]) for r in rows}
-
-
-def _event_order(event: Event) -> tuple[int, int]:
-    """Time order; at the same instant, creation comes first."""
-    return event[0], 0 if event[1] == "created" else 1
-
-
-def _waiting_now(store: Any, connector: str) -> set[str]:
-    """Live conversations open and unassigned (no admin, no team) right now."""
+def _without_parts(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
+    span = _window(metric, view)
     d = for_store(store.dialect)
-    state, admin, team = (
-        d.field(Field(k, "text")) for k in ("state", "adminAssigneeId", "teamAssigneeId")
-    )
-    rows = store.query(
-        "SELECT s.entity_id FROM entities s WHERE s.connector = ? AND s.entity_type = ? "  # noqa: S608
-        f"AND s.deleted_at IS NULL AND {state} = ? AND {admin} IS NULL AND {team} IS NULL",
-        [connector, CONVERSATION, "open"],
-    )
-    return {str(r[0]) for r in rows}
-
-
-# -- data quality ----------------------------------------------------------------------------
-
-
-def _parts_gaps(store: Any, metric: Metric, now_ms: int, limit: int) -> dict[str, Any]:
-    rows = store.query("SELECT COUNT(*), SUM(missing) FROM _parts_gaps")
-    count, missing = rows[0]
+    where, params = live_entities(metric.connector, CONVERSATION, view.filters, d, "c", span)
+    total, missing = store.query(
+        "SELECT COUNT(*), SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM metrics m WHERE "  # noqa: S608
+        "m.connector = c.connector AND m.metric = ? AND m.entity_type = c.entity_type "
+        f"AND m.entity_id = c.entity_id) THEN 1 ELSE 0 END) FROM entities c WHERE {where}",
+        ["count_parts", *params],
+    )[0]
     return {
         "values": [
-            {"label": "conversations with incomplete parts", "value": int(count or 0)},
-            {"label": "parts missing", "value": int(missing or 0)},
+            {"label": "without stored parts", "value": int(missing or 0), "unit": ""},
+            {"label": "conversations", "value": int(total or 0), "unit": ""},
+        ],
+        "window": _span_json(span),
+    }
+
+
+def _parts_gaps(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
+    """Conversations (created in the chosen range, when there is one) whose history runs
+    past what the API returns."""
+    column = "p.conversation_id"
+    if view.span is None and not view.filters:
+        condition, params = not_deleted(metric.connector, CONVERSATION, column)
+    else:
+        d = for_store(store.dialect)
+        condition, params = owned_by_live(
+            metric.connector, CONVERSATION, view.filters, d, column, view.span
+        )
+    count, missing = store.query(
+        f"SELECT COUNT(*), SUM(p.missing) FROM _parts_gaps p WHERE {condition}",  # noqa: S608
+        params,
+    )[0]
+    return {
+        "values": [
+            {"label": "conversations with incomplete parts", "value": int(count or 0), "unit": ""},
+            {"label": "parts missing", "value": int(missing or 0), "unit": ""},
         ]
     }
 
 
-def _stream_freshness(store: Any, metric: Metric, now_ms: int, limit: int) -> dict[str, Any]:
-    streams = freshness.stream_freshness(store, now_ms)[:limit]
-    columns = ["stream", "last synced", "age (min)", "last run", "records"]
+def _stream_freshness(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
+    streams = freshness.stream_freshness(store, view.now_ms)[:limit]
+    columns = ["stream", "last synced", "age", "last run", "rows"]
     rows = [
         [
             s["stream"],
             s["last_synced"],
             s["age_minutes"],
             s["last_run_status"],
-            s["last_run_records"],
+            s["rows"],
         ]
         for s in streams
     ]
-    return {"columns": columns, "rows": rows}
+    return {"columns": columns, "units": ["", "", "min", "", ""], "rows": rows}
 
 
 _REGISTRY: dict[str, Computation] = {
-    "unassigned_queue_depth": _queue_depth,
+    "unassigned_queue_depth": queue.queue_depth,
+    "conversation_states": _conversation_states,
+    "backlog_age": _backlog_age,
+    "oldest_open": _oldest_open,
+    "ticket_states": _ticket_states,
+    "teammates": _teammates,
+    "tags_table": _tags_table,
+    "conversations_without_parts": _without_parts,
     "parts_gaps": _parts_gaps,
     "stream_freshness": _stream_freshness,
 }

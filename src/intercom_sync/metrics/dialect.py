@@ -63,6 +63,11 @@ class MetricDialect:
             return f"CAST({expr} AS INTEGER)"
         return expr
 
+    def unindexed(self, expr: str) -> str:
+        """`expr`, kept from driving the plan: SQLite's unary `+` stops it from picking an
+        index on the column (PostgreSQL's planner needs no such hint)."""
+        return expr if self.postgres else f"+{expr}"
+
     def param(self, value: Any) -> Any:
         if isinstance(value, bool) and not self.postgres:
             return int(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -12,6 +13,17 @@ BUCKETS: tuple[Bucket, ...] = ("hour", "day", "week", "month")
 _UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 7 * 86_400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _FIXED_BUCKET_MS = {"hour": 3_600_000, "day": 86_400_000, "week": 7 * 86_400_000}
+# A chart keeps its metric's bucket up to this many points, then steps up (day → week).
+MAX_POINTS = 62
+_COARSER: dict[Bucket, Bucket] = {"hour": "day", "day": "week", "week": "month"}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open time range [start_ms, end_ms) in Unix milliseconds."""
+
+    start_ms: int
+    end_ms: int
 
 
 def parse_duration(text: str | int | float) -> float:
@@ -63,3 +75,19 @@ def bucket_range(first_ms: int, last_ms: int, bucket: Bucket) -> list[int]:
 def iso_ms(ms: int) -> str:
     """`2026-01-01T00:00:00Z` for a Unix-millisecond instant."""
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def chart_bucket(bucket: Bucket, span: Span | None) -> Bucket:
+    """The metric's bucket, or a coarser one when the span would need too many points."""
+    while span is not None and bucket in _COARSER:
+        if len(bucket_range(span.start_ms, span.end_ms - 1, bucket)) <= MAX_POINTS:
+            break
+        bucket = _COARSER[bucket]
+    return bucket
+
+
+def partial_buckets(starts: list[int], bucket: Bucket, span: Span | None) -> list[bool]:
+    """Buckets the span does not cover whole (the first, and the one holding "now")."""
+    if span is None:
+        return [False] * len(starts)
+    return [b < span.start_ms or next_bucket(b, bucket) > span.end_ms for b in starts]

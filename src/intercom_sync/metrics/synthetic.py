@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from intercom_sync.store.base import PageWrite, PartsGap, RunRecord, Shapes, Store
+from intercom_sync.store.queue_spans import QUEUE_ENTERED, QUEUE_LEFT, queue_spans
 
 CONNECTOR = "intercom"
 CONVERSATION = "intercom_conversation"
@@ -266,6 +267,11 @@ def _conversation_shapes(conv: _Conversation, now_ms: int) -> Shapes:
         event_id = f"{conv.cid}:{transition}:{n}"
         row = (CONNECTOR, STATE_CHANGE, event_id, CONVERSATION, conv.cid, at)
         shapes.events.append((*row, orjson.dumps(event_attrs).decode()))
+    replay = [(at, transition, target, None) for at, transition, target in line]
+    for entered, left in queue_spans(replay, "parts"):
+        shapes.events.append(_queue_event(conv.cid, QUEUE_ENTERED, entered, common))
+        if left is not None:
+            shapes.events.append(_queue_event(conv.cid, QUEUE_LEFT, left, common))
     metric_attrs = orjson.dumps({**common, "channel": conv.channel, "source": "parts"}).decode()
     for name, value in _dbt_metrics(conv, times, counts).items():
         shapes.metrics.append(
@@ -274,6 +280,12 @@ def _conversation_shapes(conv: _Conversation, now_ms: int) -> Shapes:
     for g in conv.tags:
         shapes.edges.append((CONNECTOR, CONVERSATION, conv.cid, "tagged", "intercom_tag", g, None))
     return shapes
+
+
+def _queue_event(cid: str, transition: str, at: int, common: dict[str, Any]) -> tuple[Any, ...]:
+    attrs = {"conversationId": cid, "transition": transition, "source": "parts", **common}
+    row = (CONNECTOR, STATE_CHANGE, f"{cid}:{transition}:{at}", CONVERSATION, cid, at)
+    return (*row, orjson.dumps(attrs).decode())
 
 
 def _dbt_metrics(

@@ -15,6 +15,7 @@ from typing import Any, cast
 from intercom_sync.metrics import catalogue
 from intercom_sync.metrics.catalogue import Field
 from intercom_sync.metrics.definitions import (
+    BETTER,
     FNS,
     KINDS,
     OPS,
@@ -63,6 +64,8 @@ _WIDGET_KEYS = {
     "unit",
     "sort",
     "description",
+    "better",
+    "axis",
 }
 _NUMERIC = ("number", "time", "bool")
 
@@ -127,6 +130,8 @@ def compile_widget(
         unit=str(raw.get("unit", "")),
         sort=_sort(raw, where),
         description=str(raw.get("description", "")),
+        better=_better(raw, where),
+        axis=str(raw.get("axis", "")),
     )
     _check_widget_shape(widget, where)
     return widget
@@ -165,6 +170,13 @@ def _sort(raw: Mapping[str, Any], where: Where) -> Any:
     value = raw.get("sort", "value")
     if value not in ("value", "label"):
         raise where.error(f"'sort' must be 'value' or 'label', got {value!r}")
+    return value
+
+
+def _better(raw: Mapping[str, Any], where: Where) -> Any:
+    value = raw.get("better")
+    if value is not None and value not in BETTER:
+        raise where.error(f"'better' must be {_choices(BETTER)}, got {value!r}")
     return value
 
 

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import dataclasses
+import time
+from datetime import UTC, datetime
 from typing import Any, Literal, get_type_hints
 
 import typer
@@ -73,10 +75,15 @@ def build_config(
     latency_ms: float,
     faults: str,
     quirks: Quirks,
+    now: int | None = None,
 ) -> SimulatorConfig:
+    """The simulator's settings; `now` (Unix seconds) is where the workspace's history
+    ends (default: the preset's fixed moment, as the tests use)."""
     if scale not in PRESETS:
         raise typer.BadParameter(f"unknown scale {scale!r}; choose one of {', '.join(PRESETS)}")
-    overrides = {name: value for name, value in counts.items() if value is not None}
+    overrides: dict[str, int | str] = {k: v for k, v in counts.items() if v is not None}
+    if now is not None:
+        overrides["now"] = now
     world = WorldSpec.preset(scale, seed=seed, **overrides)
     limits = RateLimitSpec(
         enabled=rate_limit > 0,
@@ -85,6 +92,19 @@ def build_config(
     )
     fault_spec = parse_faults(faults, FaultSpec(latency_ms=latency_ms))
     return SimulatorConfig(world=world, quirks=quirks, rate_limit=limits, faults=fault_spec)
+
+
+def parse_now(text: str | None) -> int:
+    """`--now`: an ISO time (UTC unless it says otherwise) or Unix seconds; default: now."""
+    if text is None:
+        return int(time.time())
+    if text.strip().isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"not a time: {text!r} (e.g. 2026-01-01T00:00:00Z)") from None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
 def simulate(
@@ -134,6 +154,11 @@ def simulate(
     company_segments: bool = typer.Option(
         True, help="Company objects embed their segments (else only /companies/{id}/segments)."
     ),
+    now: str | None = typer.Option(
+        None,
+        help="Where the workspace's history ends (ISO time or Unix seconds); default: the "
+        "moment it starts, so the data is as fresh as a live workspace's.",
+    ),
 ) -> None:
     """Serve a simulated Intercom workspace on 127.0.0.1 until Ctrl-C.
 
@@ -178,8 +203,10 @@ def simulate(
         latency_ms=latency_ms,
         faults=faults,
         quirks=quirks,
+        now=parse_now(now),
     )
-    sim = Simulator(config, clock=OffsetClock())
+    # The simulated clock starts where the history ends and runs in real time.
+    sim = Simulator(config, clock=OffsetClock(offset=config.world.now - time.time()))
 
     def announce(base_url: str) -> None:
         typer.echo(f"Simulated Intercom workspace ({scale}, seed {seed})")

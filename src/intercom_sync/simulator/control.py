@@ -36,7 +36,7 @@ LOOPBACK = frozenset(("127.0.0.1", "::1", "localhost", "testclient"))
 MUTATIONS = frozenset(
     (
         "new_conversation", "reply", "assign", "close", "reopen", "snooze", "unsnooze",
-        "tag_conversation",
+        "tag_conversation", "delete_conversation",
         "new_contact", "update_contact", "delete_contact", "new_company", "update_company",
         "delete_company", "new_ticket", "update_ticket", "new_activity_log",
     )

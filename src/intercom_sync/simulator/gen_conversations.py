@@ -143,6 +143,7 @@ class _ConversationMaker:
         self.message_ids = NumericIds(self.rng, 1_000_000_000, 2_000_000_000, step_max=40)
         self.parts = PartsStore({}, next_part_id=self.rng.randrange(10**10, 2 * 10**10))
         self.staff = staff_of(world)
+        self.admin_ids = frozenset(str(a["id"]) for a in world.admins.values())
         self.writer = StoryWriter(
             context.rng("parts"),
             context.calendar,
@@ -242,6 +243,8 @@ class _ConversationMaker:
         rng = self.rng
         if summary.state != "closed" or "first_admin_reply_at" not in statistics:
             return None
+        if statistics.get("last_closed_by_id") not in self.admin_ids:
+            return None  # closed by the bot or the contact: nobody asks for a rating
         if rng.random() >= 0.3:
             return None
         rated_at = statistics["last_close_at"] + self.context.calendar.delay(rng, HOUR, 1.0)

@@ -61,7 +61,9 @@ def _highest_numeric(values: Any, floor: int) -> int:
 
 # How to find the highest id already used in each numeric sequence.
 _SEQUENCE_FLOORS: dict[str, Callable[[World], int]] = {
-    "conversations": lambda w: _highest_numeric(w.conversations, 100_000_000_000),
+    "conversations": lambda w: _highest_numeric(
+        [*w.conversations, *w.deleted["conversations"]], 100_000_000_000
+    ),
     "messages": lambda w: _highest_numeric(
         (c["source"]["id"] for c in w.conversations.values()), 1_000_000_000
     ),
@@ -278,9 +280,24 @@ class Mutator(MembershipMutations):
             parts = self._parts(1, "assignment", by, assigned_to=target)
         return self._conversation_op(conversation_id, "assign", parts)
 
-    def close(self, conversation_id: str) -> Mutation:
-        admin = self._conversation_admin(self.world.conversations[conversation_id])
-        return self._conversation_op(conversation_id, "close", self._parts(1, "close", admin))
+    def close(self, conversation_id: str, by: str = "admin") -> Mutation:
+        """Close it: by the assigned teammate, by the bot (an AI-agent answer or a workflow
+        closing it), or by the contact."""
+        conversation = self.world.conversations[conversation_id]
+        if by == "admin":
+            closer = self._conversation_admin(conversation)
+        elif by == "bot":
+            closer = self.staff.bot
+        elif by == "contact":
+            closer = self._contact_author(conversation)
+        else:
+            raise ValueError(f"by must be admin, bot or contact, not {by!r}")
+        return self._conversation_op(conversation_id, "close", self._parts(1, "close", closer))
+
+    def delete_conversation(self, conversation_id: str) -> Mutation:
+        """Delete a conversation: it leaves search, and fetching it answers 404."""
+        self.world.remove("conversations", conversation_id)
+        return Mutation("conversations", "delete", conversation_id)
 
     def reopen(self, conversation_id: str) -> Mutation:
         admin = self._conversation_admin(self.world.conversations[conversation_id])

@@ -1,11 +1,12 @@
 """Seeded conversation histories: who says what, when, and who handles it.
 
 A `StoryWriter` produces the part timeline of one conversation the way support
-actually runs: an optional bot greeting, routing by assignment rules, a
-teammate's first reply after a long-tailed delay (usually held to business
-hours), a few back-and-forth exchanges with notes, reassignments and snoozes,
-then a close, and sometimes a reopen days later. Nothing is written after the
-world's `now`, so recent conversations are naturally still open or waiting.
+actually runs: an optional bot greeting (and sometimes the bot's answer resolves it),
+routing by assignment rules, a teammate's first reply after a long-tailed delay (usually
+held to business hours), a few back-and-forth exchanges with notes, reassignments and
+snoozes, then a close — mostly by the teammate, sometimes by a workflow after the contact
+went quiet, or by the contact — and sometimes a reopen days later. Nothing is written
+after the world's `now`, so recent conversations are naturally still open or waiting.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class _Story:
     closed: bool = False
     stopped: bool = False
     snoozed_until: int | None = None
+    bot_greeted: bool = False
 
 
 def assignment_target(kind: str, target_id: str | None) -> dict[str, Any]:
@@ -116,6 +118,7 @@ class StoryWriter:
         bot = self.staff.bot
         if self.rng.random() < 0.35 and self._wait(story, self.rng.randint(2, 20)):
             self._add(story, "comment", bot, body=self.rng.choice(BOT_BODIES))
+            story.bot_greeted = True
         roll = self.rng.random()
         teams = self.staff.team_ids()
         if roll < 0.65 and teams and self._wait(story, self.rng.randint(1, 30)):
@@ -202,14 +205,35 @@ class StoryWriter:
                 if story.stopped:
                     return
 
-    def _close(self, story: _Story) -> bool:
-        closer = story.admin or self._pick_admin(story)
-        if not self._wait(story, self.calendar.delay(self.rng, 10 * MINUTE, 1.0)):
+    def _close(
+        self, story: _Story, closer: Author | None = None, median: float = 10 * MINUTE
+    ) -> bool:
+        closer = closer or story.admin or self._pick_admin(story)
+        if not self._wait(story, self.calendar.delay(self.rng, median, 1.0)):
             return False
         self._add(story, "close", closer)
         story.closed = True
         story.snoozed_until = None
         return True
+
+    def _final_close(self, story: _Story) -> bool:
+        """Most conversations are closed by their teammate; some by a workflow once the
+        contact has gone quiet for a day or two, and a few by the contact."""
+        roll = self.rng.random()
+        if roll < 0.12:
+            return self._close(story, self.staff.bot, median=DAY)
+        if roll < 0.18:
+            return self._close(story, story.contacts[0], median=30 * MINUTE)
+        return self._close(story)
+
+    def _bot_resolution(self, story: _Story) -> bool:
+        """The bot's answer is enough: the contact says thanks, or not, and the bot closes."""
+        if not self._wait(story, self.rng.randint(5, 90)):
+            return False
+        self._add(story, "comment", self.staff.bot, body=self.rng.choice(BOT_BODIES))
+        if self.rng.random() < 0.5 and not self._contact_reply(story, 3 * MINUTE):
+            return False
+        return self._close(story, self.staff.bot, median=5 * MINUTE)
 
     def _reopen_cycle(self, story: _Story) -> None:
         """A contact writes again days after the close; the team answers and closes."""
@@ -235,7 +259,7 @@ class StoryWriter:
         age = story.horizon - story.at
         close_chance = 0.55 if age < 3 * DAY else 0.85 if age < 30 * DAY else 0.97
         if self.rng.random() < close_chance:
-            if self._close(story) and self.rng.random() < 0.12:
+            if self._final_close(story) and self.rng.random() < 0.12:
                 self._reopen_cycle(story)
         elif story.admin is not None and age < 30 * DAY and self.rng.random() < 0.35:
             until = story.horizon + self.calendar.delay(self.rng, 2 * DAY, 0.8)
@@ -265,6 +289,9 @@ class StoryWriter:
                 return story.parts
         else:
             self._routing(story)
+            if story.bot_greeted and long_parts is None and self.rng.random() < 0.25:
+                self._bot_resolution(story)
+                return story.parts
         if not self._admin_reply(story, 25 * MINUTE):
             return story.parts
         if long_parts is not None:

@@ -15,10 +15,10 @@
   returns it — all of the contact's tags, not only the ten it embeds.
 
 Conversations are the search shape (no `conversation_parts` key); deleted
-contacts and companies are absent, and so are their memberships. Companies are
-as the scroll serves them under `quirks` (without `segments` when
-`company_segments_embedded` is off); company_segments does not depend on it.
-`part_conversation_ids` tells which conversation each part belongs to.
+contacts, companies and conversations are absent, and so are their memberships (and a
+deleted conversation's parts). Companies are as the scroll serves them under `quirks`
+(without `segments` when `company_segments_embedded` is off); company_segments does not
+depend on it. `part_conversation_ids` tells which conversation each part belongs to.
 
 `ground_truth_edges(world)` lists relations as
 `(src_type, src_id, relation, dst_type, dst_id)` with these relation names:

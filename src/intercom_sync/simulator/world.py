@@ -44,7 +44,7 @@ RECORD_KINDS = (
     "conversations",
     "tickets",
 )
-DELETABLE_KINDS = ("contacts", "companies")
+DELETABLE_KINDS = ("contacts", "companies", "conversations")
 # How long (simulated seconds) the search history keeps old versions.
 DEFAULT_HISTORY_RETENTION = 3_600.0
 
@@ -167,14 +167,15 @@ class World:
         self._wrote(kind, record["id"], old, record)
 
     def remove(self, kind: str, record_id: str) -> Record:
-        """Delete a contact or company; it is listed in `deleted` from now on."""
+        """Delete a contact, company or conversation; it is listed in `deleted` from now on
+        (a deleted conversation leaves search and `GET /conversations/{id}` answers 404)."""
         if kind not in DELETABLE_KINDS:
             raise ValueError(f"{kind!r} records cannot be deleted")
         records = self.records(kind)
         old = records.pop(record_id)
         if kind == "contacts":
             self.contact_links.pop(record_id, None)
-        else:
+        elif kind == "companies":
             self.company_segment_ids.pop(record_id, None)
         self.deleted[kind][record_id] = self.now()
         self._wrote(kind, record_id, old, None)

@@ -309,7 +309,34 @@ ENTITY_TYPES: tuple[str, ...] = (
     "intercom_segment",
     "intercom_ticket",
 )
-EVENT_TYPES: tuple[str, ...] = ("intercom_conversation_state_change",)
+EVENT_TYPES: tuple[str, ...] = (
+    "intercom_conversation_state_change",
+    "intercom_ticket_state_change",
+)
+# The per-conversation metrics (dbt_intercom's `intercom__conversation_metrics` names):
+# durations in minutes, counts, and first/last moments of each kind of part (Unix ms).
+CONVERSATION_DURATIONS: tuple[str, ...] = (
+    "time_to_first_assignment_minutes",
+    "time_to_first_response_minutes",
+    "time_to_admin_first_close_minutes",
+    "time_to_first_close_minutes",
+    "time_to_last_assignment_minutes",
+    "time_to_admin_last_close_minutes",
+    "time_to_last_close_minutes",
+)
+CONVERSATION_COUNTS: tuple[str, ...] = ("count_reopens", "count_assignments", "count_parts")
+PART_MOMENTS: tuple[str, ...] = (
+    "contact_reply",
+    "assignment",
+    "admin_response",
+    "close",
+    "admin_close",
+    "reopen",
+    "team_assignment",
+)
+CONVERSATION_MOMENTS: tuple[str, ...] = tuple(
+    f"{edge}_{name}_at" for name in PART_MOMENTS for edge in ("first", "last")
+)
 
 # Edge relations: (source entity type, relation, destination entity type).
 EDGE_RELATIONS: tuple[tuple[str, str, str], ...] = (

@@ -8,7 +8,9 @@ stable across syncs, so re-syncing never duplicates nor wipes an event:
   for every assignment, close, reopen and snooze, and for the first contact reply and
   first admin reply — each at the part's real time, with its author;
 * from the `statistics` block otherwise (like the reference connector): `{cid}:created`
-  and `{cid}:{transition}:{unix seconds}` (snoozes: keyed by `snoozed_until`).
+  and `{cid}:{transition}:{unix seconds}` (snoozes: keyed by `snoozed_until`);
+* and, from those, `{cid}:queue_entered:{ms}` / `{cid}:queue_left:{ms}` for every time it
+  waited open with no team and no teammate (`queue_spans.py`).
 
 Small value helpers shared by the transforms live here too (`ms`, `id_or_none`,
 `json_text`), as does `part_views`, the one reading of parts that events and the dbt
@@ -21,6 +23,14 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import orjson
+
+from intercom_sync.store.queue_spans import (
+    QUEUE_ENTERED,
+    QUEUE_INPUTS,
+    QUEUE_LEFT,
+    QueueInput,
+    queue_spans,
+)
 
 Record = dict[str, Any]
 Row = tuple[Any, ...]
@@ -130,6 +140,8 @@ TRANSITIONS = (
     "reopened",
     "snoozed",
     "unsnoozed",
+    QUEUE_ENTERED,
+    QUEUE_LEFT,
 )
 # The JSON members of an event that adds nothing but its transition, serialised once.
 _TRANSITION_ONLY = {t: json_text({"transition": t})[1:] for t in TRANSITIONS}
@@ -163,16 +175,21 @@ class _EventList:
     def __init__(self, conversation: Record, connector: str, source: str) -> None:
         self.cid = str(conversation["id"])
         self.connector = connector
+        self.source = source
         shared = _sync_time_attributes(conversation, self.cid, source)
         self._shared_json = json_text(shared)[:-1]  # '{…' without its closing brace
         self._items: list[tuple[int, int, Row]] = []
+        # (at, 0 for `created`, sequence) → what the queue replay needs
+        self._queue: list[tuple[tuple[int, int, int], QueueInput]] = []
 
     def add(
         self, event_id: str, transition: str, at_seconds: Any, extra: Record | None = None
     ) -> None:
         at = ms(at_seconds)
-        if at is None:
-            return
+        if at is not None:
+            self._append(event_id, transition, at, extra)
+
+    def _append(self, event_id: str, transition: str, at: int, extra: Record | None) -> None:
         if extra:
             members = json_text({"transition": transition, **extra})[1:]  # '"transition":…}'
         else:
@@ -186,9 +203,21 @@ class _EventList:
             at,
             f"{self._shared_json},{members}",
         )
+        if transition in QUEUE_INPUTS:
+            to_id, to_type = (
+                (extra.get("assignedToId"), extra.get("assignedToType")) if extra else (None, None)
+            )
+            order = (at, 0 if transition == "created" else 1, len(self._items))
+            self._queue.append((order, (at, transition, to_id, to_type)))
         self._items.append((at, len(self._items), row))
 
     def rows(self) -> list[Row]:
+        """The events in time order, with the queue's entries and exits added."""
+        replay = [item for _, item in sorted(self._queue)]
+        for entered, left in queue_spans(replay, self.source):
+            self._append(f"{self.cid}:{QUEUE_ENTERED}:{entered}", QUEUE_ENTERED, entered, None)
+            if left is not None:
+                self._append(f"{self.cid}:{QUEUE_LEFT}:{left}", QUEUE_LEFT, left, None)
         # (time, sequence) is unique, so the rows themselves are never compared
         return [row for _, _, row in sorted(self._items)]
 

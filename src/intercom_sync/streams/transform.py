@@ -39,6 +39,8 @@ from intercom_sync.streams.events import (
     part_views,
     statistics_events,
 )
+from intercom_sync.streams.ticket_events import event_scope as ticket_event_scope
+from intercom_sync.streams.ticket_events import ticket_events
 
 Record = dict[str, Any]
 Converter = Callable[[Any], Any]
@@ -462,25 +464,34 @@ def _company_edges(shapes: Shapes, r: Record, rid: str, connector: str) -> None:
         add_edge_set(shapes, connector, src, "in_segment", "intercom_segment", ids)
 
 
-EdgeBuilder = Callable[[Shapes, Record, str, str], None]
-EDGE_BUILDERS: dict[str, EdgeBuilder] = {
+def _ticket_events(shapes: Shapes, r: Record, rid: str, connector: str) -> None:
+    """A ticket's whole state history, from the state parts its record carries."""
+    shapes.event_scopes.append(ticket_event_scope(rid, connector))
+    shapes.events += ticket_events(r, connector=connector)
+
+
+ShapeBuilder = Callable[[Shapes, Record, str, str], None]
+# Shapes (edges, and a ticket's events) that a record embeds, per stream.
+SHAPE_BUILDERS: dict[str, ShapeBuilder] = {
     "teams": _team_edges,
     "conversations": _conversation_edges,
     "contacts": _contact_edges,
     "companies": _company_edges,
+    "tickets": _ticket_events,
 }
 
 
 def record_shapes(stream: str, record: Record, connector: str = CONNECTOR) -> Shapes | None:
-    """The entity and edges one record carries by itself (no events: see
-    `conversation_shapes`); None for streams without shapes."""
+    """The entity, edges and (for a ticket) state events one record carries by itself (a
+    conversation's events need its parts: see `conversation_shapes`); None for streams
+    without shapes."""
     entity = entity_row(stream, record, connector)
-    add_edges = EDGE_BUILDERS.get(stream)
-    if entity is None and add_edges is None:
+    add_shapes = SHAPE_BUILDERS.get(stream)
+    if entity is None and add_shapes is None:
         return None
     shapes = Shapes(entities=[entity] if entity is not None else [])
-    if add_edges is not None:
-        add_edges(shapes, record, _to_text(record["id"]), connector)
+    if add_shapes is not None:
+        add_shapes(shapes, record, _to_text(record["id"]), connector)
     return shapes
 
 
@@ -526,7 +537,7 @@ def page_writes(
     """`record_write` for every record of a page (the stream is resolved once). With
     `children`, each record says which of them it needs (`CHILD_NEEDED`)."""
     build = _stream_plan(stream).build
-    has_shapes = stream in ENTITY_BUILDERS or stream in EDGE_BUILDERS
+    has_shapes = stream in ENTITY_BUILDERS or stream in SHAPE_BUILDERS
     out = []
     for record in records:
         key, updated_at, row = build(record, parent_id)

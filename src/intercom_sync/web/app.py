@@ -1,11 +1,17 @@
 """The dashboard server: one HTML page per dashboard and a small JSON API.
 
     GET /                                       → the first dashboard
-    GET /dashboards/{id}                        → the page (widgets fetch their own data)
+    GET /dashboards/{id}?…                      → the page (widgets fetch their own data)
     GET /api/dashboards                         → every dashboard and its widgets
-    GET /api/dashboards/{id}/widgets/{widget}   → one widget's data
+    GET /api/dashboards/{id}/widgets/{widget}?… → one widget's data
+    GET /api/filters                            → the teams, teammates, channels and tags
     GET /api/sync/state                         → freshness per stream, last runs, schedule
     GET /static/plotly.min.js                   → plotly.js from the installed `plotly` package
+
+`?…` is a view (`metrics.view`): `range` or `from`/`to`, `compare`, `team`, `admin`,
+`channel`, `tag`, `as_of`. The page's controls write them into its URL, and the page passes
+its own query string to every widget, so a URL reproduces a view. A bad value is a 400
+whose JSON names the parameter; an unknown team, teammate or tag id is a bad value.
 
 Charts are drawn by plotly.js served from the Python package, so the page fetches
 nothing from the internet. Store queries run in a worker thread, one at a time (a
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -37,11 +44,13 @@ from intercom_sync.clock import Clock, SystemClock
 from intercom_sync.metrics.definitions import Dashboard
 from intercom_sync.metrics.freshness import sync_overview
 from intercom_sync.metrics.model import Config
+from intercom_sync.metrics.options import check_filters, filter_options
+from intercom_sync.metrics.view import INBOX_HOSTS, View, ViewError, parse_view
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store.base import Store
 from intercom_sync.web.auth import TokenAuth
 from intercom_sync.web.background import BackgroundSync, SyncFn
-from intercom_sync.web.render import freshness_line, render_dashboard
+from intercom_sync.web.render import freshness_line, render_dashboard, render_error_page
 
 logger = logging.getLogger("intercom_sync.web")
 T = TypeVar("T")
@@ -67,13 +76,21 @@ def plotly_js() -> bytes:
     return str(get_plotlyjs()).encode("utf-8")
 
 
+@cache
+def plotly_js_gzip() -> bytes:
+    """The same, compressed once (3.5 MB would otherwise be compressed on every load)."""
+    return gzip.compress(plotly_js(), compresslevel=6, mtime=0)
+
+
 class DashboardService:
     """What the routes need: dashboards, the clock, and serialized store access."""
 
-    def __init__(self, store: Store, config: Config, clock: Clock) -> None:
+    def __init__(self, store: Store, config: Config, clock: Clock, inbox: str) -> None:
         self.store = store
         self.dashboards: dict[str, Dashboard] = config.dashboards
+        self.connector = config.connectors[0].name if config.connectors else "intercom"
         self.clock = clock
+        self.inbox = inbox
         self._lock = threading.Lock()
         self.background: BackgroundSync | None = None
 
@@ -87,9 +104,15 @@ class DashboardService:
 
         return await anyio.to_thread.run_sync(locked)
 
-    async def widget(self, dashboard_id: str, widget_id: str) -> dict[str, Any]:
+    async def view(self, request: Request) -> View:
+        """The request's view; raises `ViewError` for a bad or unknown value."""
+        view = parse_view(request.query_params, self.now_ms(), self.inbox)
+        await self.run(check_filters, self.store, self.connector, view.filters)
+        return view
+
+    async def widget(self, dashboard_id: str, widget_id: str, view: View) -> dict[str, Any]:
         widget = self.dashboards[dashboard_id].widgets[widget_id]
-        return await self.run(evaluate_widget, self.store, widget, self.now_ms())
+        return await self.run(evaluate_widget, self.store, widget, view)
 
     async def overview(self) -> dict[str, Any]:
         now_ms = self.now_ms()
@@ -119,9 +142,15 @@ async def dashboard_page(request: Request) -> Response:
     dashboard = service.dashboards.get(request.path_params["dashboard"])
     if dashboard is None:
         return HTMLResponse("<p>No such dashboard.</p>", status_code=404)
+    try:
+        view = await service.view(request)
+    except ViewError as exc:
+        page = render_error_page(dashboard, str(exc))
+        return HTMLResponse(page, status_code=400, headers={"cache-control": "no-store"})
     overview = await service.overview()
+    options = await service.run(filter_options, service.store, service.connector)
     background = overview["background"] if overview["background"]["enabled"] else None
-    page = render_dashboard(dashboard, service.dashboards, overview, background, service.now_ms())
+    page = render_dashboard(dashboard, service.dashboards, overview, background, view, options)
     return HTMLResponse(page, headers={"cache-control": "no-store"})
 
 
@@ -157,11 +186,39 @@ async def api_widget(request: Request) -> Response:
     if dashboard is None or widget_id not in dashboard.widgets:
         return JSONResponse({"error": "no such dashboard or widget"}, status_code=404)
     try:
-        body = await service.widget(dashboard_id, widget_id)
+        view = await service.view(request)
+    except ViewError as exc:
+        return JSONResponse({"error": str(exc), "parameter": exc.parameter}, status_code=400)
+    try:
+        body = await service.widget(dashboard_id, widget_id, view)
     except Exception as exc:  # one broken widget must not take the page down
         logger.exception("widget %s/%s failed", dashboard_id, widget_id)
-        return JSONResponse({"error": f"widget failed: {type(exc).__name__}"}, status_code=500)
+        return JSONResponse({"error": plain_error(exc)}, status_code=500)
     return JSONResponse(body, headers={"cache-control": "no-store"})
+
+
+def plain_error(exc: Exception) -> str:
+    """What went wrong, in words, and what to do about it (details stay in the log)."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return "The store is busy: a sync is writing to it. Try again in a moment."
+    if "no such table" in text or "does not exist" in text:
+        return (
+            "The store has no table this widget reads: run `intercom-sync sync` to build it, "
+            "then try again."
+        )
+    if "unable to open" in text or "disk i/o" in text or "readonly" in text:
+        return "The store could not be read: check that its file is there and readable."
+    return (
+        f"This widget could not be computed ({type(exc).__name__}). Try again; if it keeps "
+        "failing, the server's log (run it with --debug) says why."
+    )
+
+
+async def api_filters(request: Request) -> Response:
+    service = _service(request)
+    options = await service.run(filter_options, service.store, service.connector)
+    return JSONResponse(options, headers={"cache-control": "no-store"})
 
 
 async def api_sync_state(request: Request) -> Response:
@@ -169,11 +226,13 @@ async def api_sync_state(request: Request) -> Response:
 
 
 async def plotly_asset(request: Request) -> Response:
-    return Response(
-        plotly_js(),
-        media_type="text/javascript; charset=utf-8",
-        headers={"cache-control": "public, max-age=86400"},
-    )
+    headers = {"cache-control": "public, max-age=86400", "vary": "accept-encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["content-encoding"] = "gzip"
+        body = plotly_js_gzip()
+    else:
+        body = plotly_js()
+    return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
 async def healthz(request: Request) -> Response:
@@ -214,14 +273,16 @@ def create_app(
     auth_token: str | None = None,
     sync_fn: SyncFn | None = None,
     sync_every: float | None = None,
+    inbox: str = INBOX_HOSTS["us"],
 ) -> Starlette:
     """The ASGI app over `store` showing `config`'s dashboards.
 
     `clock` sets "now" for every window (tests pin it); `auth_token` requires a bearer
     token or the session cookie; `sync_fn` is awaited at start-up and then every
-    `sync_every` seconds while the app runs.
+    `sync_every` seconds while the app runs; `inbox` is the Intercom web app that
+    conversations link to (the workspace's region).
     """
-    service = DashboardService(store, config, clock or SystemClock())
+    service = DashboardService(store, config, clock or SystemClock(), inbox)
     if sync_fn is not None and sync_every is not None:
         service.background = BackgroundSync(sync_fn, sync_every, service.clock)
     middleware = [Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=2048)]
@@ -242,6 +303,7 @@ def _routes() -> list[Route | Mount]:
         Route("/api/dashboards", api_dashboards),
         Route("/api/dashboards/{dashboard}", api_dashboard),
         Route("/api/dashboards/{dashboard}/widgets/{widget}", api_widget),
+        Route("/api/filters", api_filters),
         Route("/api/sync/state", api_sync_state),
         Route("/static/plotly.min.js", plotly_asset),
         Mount("/static", static, name="static"),

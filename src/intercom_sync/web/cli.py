@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 import orjson
 import typer
@@ -35,12 +36,14 @@ from intercom_sync.commands.common import (
     StoreOpt,
     print_error,
 )
-from intercom_sync.config import CONFIG_FILENAME, ConfigError, load_settings
+from intercom_sync.config import CONFIG_FILENAME, ConfigError, Settings, load_settings
 from intercom_sync.metrics.durations import parse_duration
 from intercom_sync.metrics.indexes import apply_indexes
 from intercom_sync.metrics.model import Config, config_from_mapping
+from intercom_sync.metrics.options import check_filters
 from intercom_sync.metrics.support import support_config
 from intercom_sync.metrics.validate import DefinitionError
+from intercom_sync.metrics.view import INBOX_HOSTS, View, ViewError, parse_view
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store import Store, StoreUnavailable, open_store
 from intercom_sync.store.sqlite import sqlite_path
@@ -98,11 +101,15 @@ def _read_toml(file: Path | None) -> dict[str, Any]:
         raise _fail(f"{file}: cannot be read as TOML: {exc}", EXIT_USAGE) from None
 
 
-def resolve_store_url(flag: str | None, config: str | None) -> str:
+def resolve_settings(flag: str | None, config: str | None) -> Settings:
     try:
-        return load_settings(config, overrides={"store_url": flag}).store.url
+        return load_settings(config, overrides={"store_url": flag})
     except ConfigError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
+
+
+def resolve_store_url(flag: str | None, config: str | None) -> str:
+    return resolve_settings(flag, config).store.url
 
 
 def dashboards_config(data: dict[str, Any]) -> Config:
@@ -127,9 +134,10 @@ def _open(url: str) -> Store:
 
 
 def ensure_indexes(url: str) -> None:
-    """Create the dashboard's indexes if missing (a few seconds, once, on a large store)."""
+    """Create the dashboard's indexes if missing (a few seconds, once, on a large store) and
+    give SQLite's planner statistics for them (sampled: milliseconds)."""
     try:
-        apply_indexes(url, analyze=False)
+        apply_indexes(url, analyze=not url.startswith(("postgresql://", "postgres://")))
     except Exception as exc:  # e.g. a read-only PostgreSQL role: still serve, just slower
         err_console.print(
             f"[yellow]warning:[/] dashboard indexes not created ({type(exc).__name__}); "
@@ -189,7 +197,8 @@ def serve(
     """Serve the dashboards and their JSON API (127.0.0.1 by default)."""
     data = _read_toml(_config_file(config))
     dashboards = dashboards_config(data)
-    url = resolve_store_url(store, config)
+    settings = resolve_settings(store, config)
+    url = settings.store.url
     every = _interval(sync_every)
     if base_url is not None and every is None:
         raise _fail("--base-url is for the background sync: add --sync-every 15m", EXIT_USAGE)
@@ -208,6 +217,7 @@ def serve(
                 auth_token=auth_token,
                 sync_fn=sync_fn,
                 sync_every=every,
+                inbox=INBOX_HOSTS[settings.intercom.region],
             )
         except ValueError as exc:
             raise _fail(f"--auth-token: {exc}", EXIT_USAGE) from None
@@ -272,6 +282,15 @@ def query(
     store: StoreOpt = None,
     output: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
     as_of: AsOfOpt = None,
+    view: Annotated[
+        str | None,
+        typer.Option(
+            "--view",
+            help="With --metric: the dashboard's view parameters, e.g. "
+            "'range=90d&team=123&compare=year' (range, from, to, compare, team, admin, "
+            "channel, tag).",
+        ),
+    ] = None,
 ) -> None:
     """Run read-only SQL, or evaluate a named metric, against the store."""
     if (sql is None) == (metric is None):
@@ -281,10 +300,12 @@ def query(
     data = _read_toml(_config_file(config))
     url = resolve_store_url(store, config)
     if sql is not None:
+        if view is not None:
+            raise _fail("--view goes with --metric, not with SQL", EXIT_USAGE)
         _print_sql(url, sql, output)
     else:
         assert metric is not None
-        _print_metric(url, metric, dashboards_config(data), output, as_of)
+        _print_metric(url, metric, dashboards_config(data), output, as_of, view)
 
 
 def _print_sql(url: str, sql_text: str, output: str) -> None:
@@ -314,7 +335,9 @@ def print_rows(columns: list[str], rows: list[tuple[Any, ...]], output: str) -> 
         console.print(table)
 
 
-def _print_metric(url: str, name: str, dashboards: Config, output: str, as_of: str | None) -> None:
+def _print_metric(
+    url: str, name: str, dashboards: Config, output: str, as_of: str | None, view: str | None
+) -> None:
     dashboard_id, _, widget_id = name.partition(".")
     dashboard = dashboards.dashboards.get(dashboard_id)
     if dashboard is None or widget_id not in dashboard.widgets:
@@ -323,13 +346,27 @@ def _print_metric(url: str, name: str, dashboards: Config, output: str, as_of: s
     opened = _open(url)
     try:
         now_ms = int(resolve_clock(as_of, opened).now() * 1000)
-        body = evaluate_widget(opened, dashboard.widgets[widget_id], now_ms)
+        chosen = _view(opened, view, now_ms)
+        body = evaluate_widget(opened, dashboard.widgets[widget_id], chosen)
     finally:
         opened.close()
     if output == "json":
         typer.echo(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
         return
     print_rows(*widget_rows(body), output)
+
+
+def _view(store: Store, text: str | None, now_ms: int) -> View:
+    """`--view` as the page's URL would carry it (`as_of` comes from --as-of)."""
+    params = dict(parse_qsl(text or "", keep_blank_values=True))
+    if "as_of" in params:
+        raise _fail("--view: give the moment with --as-of, not as_of=", EXIT_USAGE)
+    try:
+        view = parse_view(params, now_ms)
+        check_filters(store, "intercom", view.filters)
+    except ViewError as exc:
+        raise _fail(f"--view: {exc}", EXIT_USAGE) from None
+    return view
 
 
 def widget_rows(body: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:

@@ -17,6 +17,7 @@ import uvicorn
 
 from intercom_sync.clock import Clock
 from intercom_sync.metrics.model import Config
+from intercom_sync.metrics.view import INBOX_HOSTS
 from intercom_sync.store.base import Store
 from intercom_sync.web.app import create_app
 from intercom_sync.web.background import SyncFn
@@ -73,11 +74,18 @@ def prepare_server(
     sync_fn: SyncFn | None = None,
     sync_every: float | None = None,
     sock: socket.socket | None = None,
+    inbox: str = INBOX_HOSTS["us"],
 ) -> DashboardServer:
     """Bind the socket (port 0 picks a free one; or take `sock`, already bound) and build
     the server, not yet running."""
     app = create_app(
-        store, config, clock=clock, auth_token=auth_token, sync_fn=sync_fn, sync_every=sync_every
+        store,
+        config,
+        clock=clock,
+        auth_token=auth_token,
+        sync_fn=sync_fn,
+        sync_every=sync_every,
+        inbox=inbox,
     )
     sock = sock or bind_socket(host, port)
     sock.listen()  # accept (queue) connections from the moment the URL is known
