@@ -256,6 +256,7 @@ class Truth:
     admin_names: dict[str, str]
     tag_names: dict[str, str]
     long: dict[str, int]  # conversation → parts the API never returns
+    segments_of: dict[str, set[str]]  # contact → the names of the segments it is in
 
 
 def truth_of(sim: Simulator, now: float) -> Truth:
@@ -282,7 +283,15 @@ def truth_of(sim: Simulator, now: float) -> Truth:
             for cid in world.conversations
             if len(world.parts[cid]) > CAP
         },
+        segments_of=segment_names_by_contact(truth["contact_segments"]),
     )
+
+
+def segment_names_by_contact(memberships: dict[tuple[str, ...], Record]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for (contact_id, _), segment in memberships.items():
+        out[contact_id].add(segment["name"])
+    return out
 
 
 # -- a view, computed from the truth ------------------------------------------------------------
@@ -501,6 +510,12 @@ def check_view(store: Store, truth: Truth, view: View) -> None:
     top(Counter(e.admin(c) for c in recent), got["volume_by_admin"])
     top(Counter(t["name"] for c in recent for t in c["tags"]["tags"]), got["volume_by_tag"])
     top(Counter(c["source"]["type"] for c in recent), got["volume_by_channel"])
+    in_segment: Counter[str] = Counter()
+    for c in recent:
+        contacts = [p["id"] for p in c["contacts"]["contacts"]]
+        in_segment.update(set().union(*(truth.segments_of.get(x, set()) for x in contacts)))
+    assert in_segment, "the view's contacts are in segments: the check must hold something"
+    top(in_segment, got["volume_by_segment"])
 
     responses: dict[str, list[float]] = defaultdict(list)
     for cid in e.with_parts:

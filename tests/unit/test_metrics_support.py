@@ -295,6 +295,8 @@ def test_freshness_reads_checkpoints_and_the_last_run(tmp_path: Path) -> None:
         now_s = NOW // 1000
         store.apply(PageWrite(state={"tags": {"cursor": 1}}), now_s - 120)
         store.apply(PageWrite(state={"contacts": {"cursor": 2}}), now_s - 3_600)
+        check = {"at": now_s - 3_600, "intercom": 9, "store": 7, "source": "sync"}
+        store.apply(PageWrite(state={"verify:contacts": check}), now_s - 3_600)
         store.start_run(RunRecord("r1", now_s - 4_000, "full", 0))
         store.finish_run(
             "r1",
@@ -321,7 +323,10 @@ def test_freshness_reads_checkpoints_and_the_last_run(tmp_path: Path) -> None:
         "last_run_status": "failed",
         "last_run_records": 7,
         "rows": 0,  # the run reported 7 records; the store holds none
+        "verified": "DISAGREES (2 missing) 2025-12-31 23:00:00Z",
     }
+    assert streams["tags"]["verified"] == "—"
+    assert not any(name.startswith("verify:") for name in streams)  # checks are not streams
     assert overview["last_run"]["status"] == "partial"
     assert overview["last_run"]["errors"] == ["contacts: boom"]
     assert (overview["oldest_stream_age_minutes"], overview["newest_stream_age_minutes"]) == (

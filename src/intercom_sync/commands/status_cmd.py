@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from intercom_sync.engine.runners.completeness import verification_key
 from intercom_sync.store.base import Store
+from intercom_sync.store.verification import verification_key, verification_text
 from intercom_sync.streams.catalog import CATALOG
 
 
@@ -100,20 +100,6 @@ def _last_run(store: Store) -> dict[str, Any] | None:
     }
 
 
-def verified_text(record: dict[str, Any] | None) -> str:
-    """The last count check in a few words: when, and whether the copy agreed."""
-    if not record:
-        return "—"
-    when = _when(record.get("at"))
-    if "intercom" not in record:
-        return f"not checked ({record.get('skipped') or 'no count'}) {when}"
-    theirs, ours = int(record["intercom"]), int(record["store"])
-    if theirs == ours:
-        return f"agrees ({theirs:,}) {when}"
-    gap = f"{theirs - ours:,} missing" if theirs > ours else f"{ours - theirs:,} extra"
-    return f"DISAGREES ({gap}) {when}"
-
-
 def _when(ts: int | None) -> str:
     if not ts:
         return "—"
@@ -145,7 +131,7 @@ def render_status(console: Console, status: StoreStatus, store_label: str) -> No
             _when(s.last_success),
             _when(s.cursor),
             s.last_status or "—",
-            escape(verified_text(s.verified)),
+            escape(verification_text(s.verified)),
             escape(notes),
         )
     console.print(table)

@@ -23,10 +23,10 @@ from intercom_sync.engine.runners.completeness import (
     Check,
     SpanSearch,
     check_stream,
-    verification_key,
 )
 from intercom_sync.engine.sync import build_context, fatal_errors, preflight, run_options
 from intercom_sync.store import Store, open_store
+from intercom_sync.store.verification import verification_key
 from intercom_sync.store.writer import AsyncStore
 from intercom_sync.streams.catalog import STREAMS, StreamSpec
 

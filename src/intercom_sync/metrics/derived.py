@@ -11,7 +11,9 @@
 * `conversations_without_parts` — conversations whose parts the store lacks, left out of
   every part-based figure.
 * `parts_gaps` — conversations whose stored parts are fewer than the statistics say.
-* `stream_freshness` — per stream: last sync, age, the last run's outcome, rows stored.
+* `stream_freshness` — per stream: last sync, age, the last run's outcome, rows stored,
+  the last check against Intercom's counts.
+* `volume_by_segment` — conversations created in the window per contact segment.
 
 Each takes the widget's metric and the `View`; windowed ones cover the view's range (or
 their own window), the others are "as of" the view's end.
@@ -285,9 +287,36 @@ def _parts_gaps(store: Any, metric: Metric, view: View, limit: int) -> dict[str,
     }
 
 
+def _volume_by_segment(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
+    """Conversations created in the window per segment of the contacts they involve (a
+    conversation counts once in each segment one of its contacts is in), from the
+    conversation→contact and contact→segment edges."""
+    span = _window(metric, view)
+    d = for_store(store.dialect)
+    where, params = live_entities(metric.connector, CONVERSATION, view.filters, d, "c", span)
+    counted = store.query(
+        "SELECT s.dst_id, count(DISTINCT c.entity_id) FROM entities c "  # noqa: S608
+        "JOIN edges v ON v.connector = c.connector AND v.src_type = ? "
+        "AND v.src_id = c.entity_id AND v.relation = 'involves' AND v.dst_type = ? "
+        "JOIN edges s ON s.connector = c.connector AND s.src_type = ? AND s.src_id = v.dst_id "
+        f"AND s.relation = 'in_segment' AND s.dst_type = ? WHERE {where} GROUP BY s.dst_id",
+        [CONVERSATION, _CONTACT, _CONTACT, _SEGMENT, *params],
+    )
+    names = entity_names(store, metric.connector, _SEGMENT, [str(g) for g, _ in counted])
+    ranked = sorted(
+        ((int(n), names.get(str(g), str(g)), str(g)) for g, n in counted),
+        key=lambda r: (-r[0], r[1]),
+    )
+    items = [{"key": g, "label": label, "value": n} for n, label, g in ranked[:limit]]
+    return {"dimension": "contact segment", "items": items}
+
+
+_CONTACT, _SEGMENT = "intercom_contact", "intercom_segment"
+
+
 def _stream_freshness(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
     streams = freshness.stream_freshness(store, view.now_ms)[:limit]
-    columns = ["stream", "last synced", "age", "last run", "rows"]
+    columns = ["stream", "last synced", "age", "last run", "rows", "checked against Intercom"]
     rows = [
         [
             s["stream"],
@@ -295,10 +324,11 @@ def _stream_freshness(store: Any, metric: Metric, view: View, limit: int) -> dic
             s["age_minutes"],
             s["last_run_status"],
             s["rows"],
+            s["verified"],
         ]
         for s in streams
     ]
-    return {"columns": columns, "units": ["", "", "min", "", ""], "rows": rows}
+    return {"columns": columns, "units": ["", "", "min", "", "", ""], "rows": rows}
 
 
 _REGISTRY: dict[str, Computation] = {
@@ -312,4 +342,5 @@ _REGISTRY: dict[str, Computation] = {
     "conversations_without_parts": _without_parts,
     "parts_gaps": _parts_gaps,
     "stream_freshness": _stream_freshness,
+    "volume_by_segment": _volume_by_segment,
 }

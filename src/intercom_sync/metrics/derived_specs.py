@@ -60,6 +60,10 @@ DERIVED_SPECS: dict[str, DerivedSpec] = {
         ("stat",),
         "Conversations whose stored parts are fewer than Intercom's statistics say.",
     ),
+    "volume_by_segment": DerivedSpec(
+        ("distribution",),
+        "Conversations created in the window, per segment of the contacts they involve.",
+    ),
     "stream_freshness": DerivedSpec(
         ("table",),
         "Per stream: when it last synced, how long ago, the last run's outcome, rows stored.",

@@ -17,6 +17,11 @@ import orjson
 from intercom_sync.metrics.durations import iso_ms
 from intercom_sync.store.base import Store
 from intercom_sync.store.schema import RAW_TABLES
+from intercom_sync.store.verification import (
+    is_verification_key,
+    verification_key,
+    verification_text,
+)
 
 # Streams with no table of their own, and the entity type whose edges they write.
 _EDGE_STREAMS = {"contact_links": "intercom_contact"}
@@ -119,12 +124,15 @@ _ROW_COUNTS = _RowCounts()
 
 
 def stream_freshness(store: Store, now_ms: int) -> list[dict[str, Any]]:
-    """One entry per stream that has a checkpoint: last sync, age, last run, rows stored."""
+    """One entry per stream that has a checkpoint: last sync, age, last run, rows stored,
+    and its last check against Intercom's counts."""
     runs = last_runs(store, 1)
     last_run_streams: dict[str, Any] = runs[0]["streams"] if runs else {}
-    rows = store.query("SELECT stream, updated_at FROM _sync_state ORDER BY stream")
-    names = sorted({str(s) for s, _ in rows} | set(last_run_streams))
-    synced = {str(s): to_ms(u) for s, u in rows}
+    rows = store.query("SELECT stream, updated_at, state FROM _sync_state ORDER BY stream")
+    checks = {str(s): _json(v, {}) for s, _, v in rows if is_verification_key(str(s))}
+    rows = [(s, u, v) for s, u, v in rows if not is_verification_key(str(s))]
+    names = sorted({str(s) for s, _, _ in rows} | set(last_run_streams))
+    synced = {str(s): to_ms(u) for s, u, _ in rows}
     stored = _ROW_COUNTS.get(store, names)
     out = []
     for name in names:
@@ -140,6 +148,7 @@ def stream_freshness(store: Store, now_ms: int) -> list[dict[str, Any]]:
                 "last_run_status": info.get("status") if isinstance(info, dict) else None,
                 "last_run_records": info.get("records") if isinstance(info, dict) else None,
                 "rows": stored.get(name),
+                "verified": verification_text(checks.get(verification_key(name))),
             }
         )
     return out

@@ -27,7 +27,8 @@ Deleted conversations count nowhere.
 * teammates — dbt's `intercom__admin_metrics` for the window (see `teammates.py`).
 * volume by team / admin / tag / channel — conversations created in the window per
   current team assignee, admin assignee, tag and `channel` (source type); "(none)" for
-  unassigned.
+  unassigned; and per contact segment (a conversation counts in each segment one of its
+  contacts is in).
 * CSAT — mean `rating` of conversations created in the window that have one; the
   response rate, rated ÷ closed; by team; how many got each rating 1–5.
 * tickets — created per day (by `createdAt`) and resolved per day (state changes to
@@ -280,6 +281,14 @@ def _backlog_and_people() -> dict[str, Any]:
         "volume_by_admin": _volume_by("adminAssigneeId", "Volume by teammate"),
         "volume_by_tag": _volume_by("tags", "Volume by tag"),
         "volume_by_channel": _volume_by("channel", "Volume by channel"),
+        "volume_by_segment": {
+            "kind": "distribution",
+            "title": "Volume by contact segment",
+            "description": f"{_IN_WINDOW}, per segment of the contacts they involve (one "
+            "conversation counts in each of its contacts' segments).",
+            "limit": 15,
+            "metric": _derived("volume_by_segment", window=WINDOW),
+        },
         "response_by_team": {
             "kind": "table",
             "title": "First response by team",
@@ -403,8 +412,8 @@ def _quality() -> dict[str, Any]:
             "title": "Data quality: stream freshness",
             "limit": 50,
             "description": "The whole store (not filtered): when each stream last synced, "
-            "the last run's outcome, and the rows it holds (contact links: the contacts' "
-            "edges).",
+            "the last run's outcome, the rows it holds, and its last check against "
+            "Intercom's own counts (by a sync or `intercom-sync verify`).",
             "metric": _derived("stream_freshness"),
         },
     }

@@ -39,10 +39,6 @@ _KEPT_SPANS = 20
 WritePage = Callable[[list[Record]], Awaitable[None]]
 
 
-def verification_key(stream: str) -> str:
-    return f"verify:{stream}"
-
-
 @dataclass
 class Check:
     """What one check of a search stream found (and, in a sync, repaired)."""

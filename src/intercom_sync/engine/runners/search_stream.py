@@ -24,10 +24,10 @@ from intercom_sync.engine.runners.completeness import (
     Check,
     SpanSearch,
     check_stream,
-    verification_key,
 )
 from intercom_sync.engine.runners.passes import finish_pass, record_updated_at
 from intercom_sync.store.base import PageWrite, RecordWrite, Shapes
+from intercom_sync.store.verification import verification_key
 from intercom_sync.streams.catalog import StreamSpec
 from intercom_sync.streams.transform import conversation_shapes, page_writes
 
