@@ -42,7 +42,7 @@ from intercom_sync.engine.runners.search_stream import _page_write
 from intercom_sync.engine.tuning import tune_gc
 from intercom_sync.simulator.service import Simulator
 from intercom_sync.simulator.spec import Quirks, RateLimitSpec, SimulatorConfig, WorldSpec
-from intercom_sync.store import open_store
+from intercom_sync.store import Store, open_store
 from intercom_sync.store.writer import AsyncStore
 from intercom_sync.streams.catalog import STREAMS
 from intercom_sync.streams.transform import conversation_shapes, page_writes
@@ -93,17 +93,18 @@ async def fetch_pages(sim: Simulator, stream: str) -> list[bytes]:
             body = {**body, "pagination": {"per_page": 150, **following}}
 
 
-def make_context(store_path: Path, selected: frozenset[str]) -> SyncContext:
+def make_context(store_path: Path, selected: frozenset[str]) -> tuple[SyncContext, Store]:
     client = IntercomClient(ClientOptions("http://unused.invalid", SecretStr("unused")))
+    store = open_store(f"sqlite:///{store_path}")
     return SyncContext(
         client=client,
-        store=AsyncStore(open_store(f"sqlite:///{store_path}")),
+        store=AsyncStore(store),
         options=RunOptions(full=True, start=0),
         clock=ManualClock(),
         run_id="bench",
         progress=NullProgress(),
         selected=selected,
-    )
+    ), store
 
 
 async def replay(pages: list[bytes], stream: str, ctx: SyncContext) -> int:
@@ -130,12 +131,12 @@ def replay_timed(
     label: str, pages: list[bytes], stream: str, selected: frozenset[str], path: Path
 ) -> dict[str, Any]:
     """Store, schema and client are set up before the clock starts."""
-    ctx = make_context(path, selected)
+    ctx, store = make_context(path, selected)
     try:
         return timed(label, 0, lambda: asyncio.run(replay(pages, stream, ctx)))
     finally:
         asyncio.run(ctx.client.aclose())
-        ctx.store.store.close()
+        store.close()
 
 
 def timed(label: str, records: int, fn: Any) -> dict[str, Any]:

@@ -82,7 +82,7 @@ async def test_a_call_issued_after_a_write_sees_it(store: Store) -> None:
     try:
         pending = [asyncio.create_task(writer.apply(page(c), 100)) for c in "xyz"]
         await asyncio.sleep(0)  # the writes are queued (not yet applied, most likely)
-        count = await writer.call(store.query, "SELECT count(*) FROM contacts")
+        count = await writer.run(lambda _: store.query("SELECT count(*) FROM contacts"))
         await asyncio.gather(*pending)
     finally:
         writer.close()

@@ -11,7 +11,7 @@ from intercom_sync.client.http import ApiResponse, IntercomClient
 from intercom_sync.client.pagination import Paginator, Request
 from intercom_sync.client.paging import Page, Send, paginate
 from intercom_sync.clock import Clock
-from intercom_sync.engine.locks import renew_if_due
+from intercom_sync.engine.locks import StreamLeases
 from intercom_sync.store.base import ApplyResult, PageWrite
 from intercom_sync.store.writer import AsyncStore
 from intercom_sync.streams.catalog import StreamSpec
@@ -114,8 +114,13 @@ class SyncContext:
     finished: dict[str, asyncio.Event] = field(default_factory=dict)
     # Set after a parent page commits work for a child stream (keyed by the child).
     work: dict[str, asyncio.Event] = field(default_factory=dict)
-    # When each held stream lock was last renewed (see engine.locks).
-    leases: dict[str, float] = field(default_factory=dict)
+    # The stream locks this run holds in the store (see engine.locks).
+    leases: StreamLeases = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.leases = StreamLeases(
+            self.store, self.clock, self.run_id, self.options.lock_wait_seconds, self.progress.note
+        )
 
     def children_of(self, spec: StreamSpec) -> tuple[str, ...]:
         """The child streams of `spec` this run syncs."""
@@ -179,4 +184,4 @@ class SyncContext:
         result.pages += 1
         result.records += records
         self.progress.stream_progress(result)
-        await renew_if_due(self, stream)
+        await self.leases.renew_if_due(stream)

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from functools import partial
 
+from intercom_sync.clock import Clock
 from intercom_sync.processes import process_alive
-
-if TYPE_CHECKING:
-    from intercom_sync.engine.context import SyncContext
+from intercom_sync.store.base import Leases
+from intercom_sync.store.writer import AsyncStore
 
 LEASE_SECONDS = 600.0
 RENEW_AFTER = 60.0
@@ -46,44 +47,63 @@ def lock_name(stream: str) -> str:
     return f"stream:{stream}"
 
 
-@asynccontextmanager
-async def stream_lock(ctx: SyncContext, stream: str) -> AsyncIterator[None]:
-    owner = lock_owner(ctx.run_id)
-    await _acquire(ctx, stream, owner)
-    ctx.leases[stream] = ctx.clock.now()
-    try:
-        yield
-    finally:
-        ctx.leases.pop(stream, None)
-        await ctx.store.call(ctx.store.store.release_lock, lock_name(stream), owner)
+def _release(name: str, owner: str, b: Leases) -> None:
+    b.release_lock(name, owner)
 
 
-async def renew_if_due(ctx: SyncContext, stream: str) -> None:
-    """Called as a stream makes progress; keeps its lease from running out."""
-    renewed = ctx.leases.get(stream)
-    now = ctx.clock.now()
-    if renewed is not None and now - renewed >= RENEW_AFTER:
-        await ctx.store.call(
-            ctx.store.store.try_lock, lock_name(stream), lock_owner(ctx.run_id), LEASE_SECONDS, now
-        )
-        ctx.leases[stream] = now
+@dataclass
+class StreamLeases:
+    """The stream locks one run takes in its store, and when each was last renewed."""
 
+    store: AsyncStore
+    clock: Clock
+    run_id: str
+    wait_seconds: float  # how long a stream waits for another sync to finish it
+    note: Callable[[str], None]
+    renewed: dict[str, float] = field(default_factory=dict)
 
-async def _acquire(ctx: SyncContext, stream: str, owner: str) -> None:
-    store = ctx.store.store
-    name = lock_name(stream)
-    waited = 0.0
-    while not await ctx.store.call(store.try_lock, name, owner, LEASE_SECONDS, ctx.clock.now()):
-        holder = await ctx.store.call(store.lock_holder, name)
-        if holder is not None and holder_is_dead(holder):
-            await ctx.store.call(store.release_lock, name, holder)
-            continue
-        if waited >= ctx.options.lock_wait_seconds:
-            raise StreamBusy(
-                f"another sync into this store kept {stream} busy for {waited:.0f}s; "
-                "it was not synced this time"
-            )
-        if waited == 0:
-            ctx.progress.note(f"{stream}: another sync into this store is running it; waiting")
-        await ctx.clock.sleep(POLL_SECONDS)
-        waited += POLL_SECONDS
+    @property
+    def owner(self) -> str:
+        return lock_owner(self.run_id)
+
+    @asynccontextmanager
+    async def hold(self, stream: str) -> AsyncIterator[None]:
+        owner = self.owner
+        await self._acquire(stream, owner)
+        self.renewed[stream] = self.clock.now()
+        try:
+            yield
+        finally:
+            self.renewed.pop(stream, None)
+            await self.store.run(lambda b: b.release_lock(lock_name(stream), owner))
+
+    async def renew_if_due(self, stream: str) -> None:
+        """Called as a stream makes progress; keeps its lease from running out."""
+        renewed = self.renewed.get(stream)
+        now = self.clock.now()
+        if renewed is not None and now - renewed >= RENEW_AFTER:
+            owner = self.owner
+            await self.store.run(lambda b: b.try_lock(lock_name(stream), owner, LEASE_SECONDS, now))
+            self.renewed[stream] = now
+
+    async def _acquire(self, stream: str, owner: str) -> None:
+        name = lock_name(stream)
+        waited = 0.0
+        while not await self._try(name, owner):
+            holder = await self.store.run(lambda b: b.lock_holder(name))
+            if holder is not None and holder_is_dead(holder):
+                await self.store.run(partial(_release, name, holder))
+                continue
+            if waited >= self.wait_seconds:
+                raise StreamBusy(
+                    f"another sync into this store kept {stream} busy for {waited:.0f}s; "
+                    "it was not synced this time"
+                )
+            if waited == 0:
+                self.note(f"{stream}: another sync into this store is running it; waiting")
+            await self.clock.sleep(POLL_SECONDS)
+            waited += POLL_SECONDS
+
+    async def _try(self, name: str, owner: str) -> bool:
+        now = self.clock.now()
+        return await self.store.run(lambda b: b.try_lock(name, owner, LEASE_SECONDS, now))

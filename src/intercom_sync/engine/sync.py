@@ -30,7 +30,7 @@ from intercom_sync.engine.context import (
     StreamResult,
     SyncContext,
 )
-from intercom_sync.engine.locks import StreamBusy, stream_lock
+from intercom_sync.engine.locks import StreamBusy
 from intercom_sync.engine.messages import (
     first_request_message,
     token_message,
@@ -254,7 +254,7 @@ async def _run_stream(ctx: SyncContext, spec: StreamSpec) -> None:
     result.status = "running"
     ctx.progress.stream_started(spec.name)
     try:
-        async with stream_lock(ctx, spec.name):
+        async with ctx.leases.hold(spec.name):
             await _runner(spec)(ctx, spec)
         result.status = "succeeded"
         _warn_if_parent_failed(ctx, spec, result)

@@ -122,7 +122,7 @@ async def verify(
 async def _verify_stream(ctx: SyncContext, spec: StreamSpec) -> StreamVerification:
     if spec.kind != "search":
         return StreamVerification(spec.name, note="Intercom gives no count for this stream")
-    state = await ctx.store.call(ctx.store.store.get_state, spec.name) or {}
+    state = await ctx.store.run(lambda b: b.get_state(spec.name)) or {}
     if state.get("cursor") is None:
         return StreamVerification(spec.name, note="never synced into this store")
     search = SpanSearch(spec, ctx.workspace_timezone, ctx.options.per_page)
@@ -136,7 +136,5 @@ async def _verify_stream(ctx: SyncContext, spec: StreamSpec) -> StreamVerificati
     except IntercomError as error:
         return StreamVerification(spec.name, note=f"Intercom failed: {error}")
     record = check.record(ctx.now(), "verify")
-    await ctx.store.call(
-        ctx.store.store.save_state, {verification_key(spec.name): record}, ctx.now()
-    )
+    await ctx.store.run(lambda b: b.save_state({verification_key(spec.name): record}, ctx.now()))
     return StreamVerification(spec.name, check)

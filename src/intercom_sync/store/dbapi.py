@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -12,14 +12,6 @@ import orjson
 
 from intercom_sync.processes import process_alive
 from intercom_sync.store import sql
-from intercom_sync.store.base import (
-    ApplyResult,
-    PageWrite,
-    RecordWrite,
-    RunRecord,
-    Shapes,
-    Store,
-)
 from intercom_sync.store.problems import StoreUnavailable
 from intercom_sync.store.schema import (
     INTERNAL_TABLES,
@@ -27,6 +19,13 @@ from intercom_sync.store.schema import (
     SCHEMA_VERSION,
     SHAPE_TABLES,
     RawTable,
+)
+from intercom_sync.store.writes import (
+    ApplyResult,
+    PageWrite,
+    RecordWrite,
+    RunRecord,
+    Shapes,
 )
 
 _BATCH = 400  # keys per IN list: well under SQLite's and PostgreSQL's parameter limits
@@ -38,7 +37,10 @@ _METRIC_COLS = tuple(c for c, _ in SHAPE_TABLES["metrics"].columns)
 _MISSING: Any = object()
 
 
-class DbApiStore(Store):
+class DbApiStore(ABC):
+    """A `Store` (every role in `store.base`) over one DB-API connection; SQLite and
+    PostgreSQL subclass it with how they connect and begin a transaction."""
+
     dialect_def: sql.Dialect
 
     def __init__(self, url: str) -> None:
@@ -123,7 +125,7 @@ class DbApiStore(Store):
             for stmt in statements:
                 cur.execute(stmt)
 
-    def optimize(self) -> None:
+    def optimize(self) -> None:  # noqa: B027 - a hook: SQLite overrides it
         """Nothing by default (PostgreSQL's autovacuum analyses on its own)."""
 
     # -- statements ------------------------------------------------------------------------
@@ -483,7 +485,7 @@ class DbApiStore(Store):
         self._end_read()
         return [tuple(r) for r in rows]
 
-    def _end_read(self) -> None:
+    def _end_read(self) -> None:  # noqa: B027 - a hook for drivers that need it
         """Close the implicit read transaction some drivers open."""
 
     def get_state(self, stream: str) -> dict[str, Any] | None:
@@ -697,15 +699,6 @@ class DbApiStore(Store):
                 (run.run_id, run.started_at, run.mode, run.pid, "{}", "[]"),
             )
         return dead
-
-    def update_run(self, run_id: str, streams: dict[str, Any], requests: int) -> None:
-        with self._tx() as cur:
-            cur.execute(
-                self.dialect_def.translate(
-                    "UPDATE _sync_runs SET streams = ?, requests = ? WHERE run_id = ?"
-                ),
-                (orjson.dumps(streams).decode(), requests, run_id),
-            )
 
     def finish_run(
         self,

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from intercom_sync.store.base import ApplyResult, PageWrite, Store
+from intercom_sync.store.base import ApplyResult, PageWrite, SyncBackend
 
 T = TypeVar("T")
 
@@ -52,8 +52,10 @@ _Item = _Call | _Apply | _Stop
 
 
 class AsyncStore:
-    def __init__(self, store: Store, *, max_batch: int = MAX_BATCH) -> None:
-        self.store = store
+    """A `SyncBackend` driven from async code, every call on its one writer thread."""
+
+    def __init__(self, backend: SyncBackend, *, max_batch: int = MAX_BATCH) -> None:
+        self._backend = backend
         self.max_batch = max(1, max_batch)
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         # A daemon: a writer left open must not keep the interpreter alive (a transaction
@@ -62,9 +64,11 @@ class AsyncStore:
         self._thread.start()
         self._closed = False
 
-    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def run(self, fn: Callable[[SyncBackend], T]) -> T:
+        """`fn(backend)` on the writer thread, after everything queued before it."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._put(_Call(lambda: fn(*args, **kwargs), future))
+        backend = self._backend
+        self._put(_Call(lambda: fn(backend), future))
         return await future
 
     async def apply(self, write: PageWrite, now: int) -> ApplyResult:
@@ -115,10 +119,10 @@ class AsyncStore:
     def _apply_batch(self, batch: list[_Apply]) -> None:
         if len(batch) == 1:
             only = batch[0]
-            _settle(only.future, lambda: self.store.apply(only.write, only.now))
+            _settle(only.future, lambda: self._backend.apply(only.write, only.now))
             return
         try:
-            results = self.store.apply_many([a.write for a in batch], batch[0].now)
+            results = self._backend.apply_many([a.write for a in batch], batch[0].now)
         except Exception:
             # Nothing of the batch was committed: apply one by one, so only the write
             # that fails sees its error.

@@ -27,7 +27,7 @@ _SLICES_AT_ONCE = 8
 
 
 async def run_activity_logs(ctx: SyncContext, spec: StreamSpec) -> None:
-    state = await ctx.store.call(ctx.store.store.get_state, spec.name) or {}
+    state = await ctx.store.run(lambda b: b.get_state(spec.name)) or {}
     opts = ctx.options
     lower = lower_bound(
         state.get("cursor"), full=opts.full, start=opts.start, lookback_days=opts.lookback_days

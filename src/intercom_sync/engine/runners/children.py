@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from intercom_sync.client.errors import NotFoundError
 from intercom_sync.engine.context import SyncContext
-from intercom_sync.store.base import PageWrite
+from intercom_sync.store.base import PageWrite, SyncBackend
 from intercom_sync.streams.catalog import StreamSpec
 
 FetchOne = Callable[[SyncContext, StreamSpec, str], Awaitable[PageWrite]]
@@ -35,9 +36,9 @@ async def run_children(ctx: SyncContext, spec: StreamSpec, fetch_one: FetchOne) 
             group.create_task(_feed_then_stop(ctx, spec, queue, workers))
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
-    remaining = await ctx.store.call(ctx.store.store.pending_children, spec.name)
+    remaining = await ctx.store.run(lambda b: b.pending_children(spec.name))
     state = {"completed_at": ctx.now(), "pending": len(remaining)}
-    await ctx.store.call(ctx.store.store.save_state, {spec.name: state}, ctx.now())
+    await ctx.store.run(lambda b: b.save_state({spec.name: state}, ctx.now()))
 
 
 async def _feed_then_stop(
@@ -67,7 +68,7 @@ async def _feed(
     while True:
         work.clear()
         finished_before_read = parent_done.is_set()
-        batch = await ctx.store.call(ctx.store.store.pending_after, spec.name, last_seq, _BATCH)
+        batch = await ctx.store.run(partial(_pending_after, spec.name, last_seq))
         for parent_id, version, seq in batch:
             last_seq = max(last_seq, seq)
             await queue.put((parent_id, version))
@@ -76,6 +77,10 @@ async def _feed(
         if finished_before_read:
             return
         await _wait_any(work, parent_done)
+
+
+def _pending_after(stream: str, after: int, b: SyncBackend) -> list[tuple[str, int, int]]:
+    return b.pending_after(stream, after, _BATCH)
 
 
 async def _wait_any(*events: asyncio.Event) -> None:

@@ -44,7 +44,7 @@ class _Scan:
 
 
 async def run_companies(ctx: SyncContext, spec: StreamSpec) -> None:
-    state = await ctx.store.call(ctx.store.store.get_state, spec.name) or {}
+    state = await ctx.store.run(lambda b: b.get_state(spec.name)) or {}
     cursor = state.get("cursor")
     full = ctx.options.full or cursor is None
     lower = lower_bound(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,6 +33,7 @@ from intercom_sync.client.paging import Record
 from intercom_sync.engine.bounds import query_bound, search_body, upper_query_bound
 from intercom_sync.engine.context import SyncContext
 from intercom_sync.engine.reconcile import DaySplitter, ExactSplitter, Span, Splitter, Tally, tally
+from intercom_sync.store.base import SyncBackend
 from intercom_sync.streams.catalog import StreamSpec
 
 # How many disagreeing spans a check record keeps (the counts cover them all).
@@ -166,8 +168,8 @@ async def check_stream(
         return await intercom_count(ctx, search, span)
 
     async def ours(span: Span) -> int:
-        rows = await ctx.store.call(
-            ctx.store.store.count_rows, table, span.lo, span.hi, seen_pass=seen_pass
+        rows = await ctx.store.run(
+            lambda b: b.count_rows(table, span.lo, span.hi, seen_pass=seen_pass)
         )
         if seen_pass is not None:
             return rows
@@ -182,9 +184,7 @@ async def check_stream(
     for mismatch in found.mismatches:
         returned = await _reread(ctx, search, mismatch.span, write, check)
         if seen_pass is None:
-            stored = await ctx.store.call(
-                ctx.store.store.live_versions, table, mismatch.span.lo, mismatch.span.hi
-            )
+            stored = await ctx.store.run(partial(_live_versions, table, mismatch.span))
             absent.update((i, u) for i, u in stored.items() if i not in returned)
     recount = [Tally(r, await theirs(r), await ours(r), requests=1) for r in roots]
     check.tally = Tally.combined(recount)
@@ -215,10 +215,14 @@ async def _still_absent(ctx: SyncContext, table: str, absent: dict[str, int]) ->
     since: it is not absent any more)."""
     if not absent:
         return {}
-    live = await ctx.store.call(
-        ctx.store.store.live_versions, table, min(absent.values()), max(absent.values())
+    live = await ctx.store.run(
+        lambda b: b.live_versions(table, min(absent.values()), max(absent.values()))
     )
     return {i: u for i, u in absent.items() if live.get(i) == u}
+
+
+def _live_versions(table: str, span: Span, b: SyncBackend) -> dict[str, int]:
+    return b.live_versions(table, span.lo, span.hi)
 
 
 def _updated_at(record: Record) -> int:

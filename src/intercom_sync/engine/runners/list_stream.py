@@ -26,12 +26,13 @@ async def run_list(ctx: SyncContext, spec: StreamSpec) -> None:
         await ctx.apply(PageWrite(table=spec.name, records=writes, seen_pass=pass_id))
         await ctx.page_done(spec.name, len(page.records))
     state = {"completed_at": ctx.now(), "records": result.records}
-    result.deleted = await ctx.store.call(
-        ctx.store.store.mark_deleted,
-        spec.name,
-        pass_id,
-        ctx.now(),
-        state={spec.name: state},
-        entity_type=spec.entity_type,
-        connector=ctx.options.connector,
+    result.deleted = await ctx.store.run(
+        lambda b: b.mark_deleted(
+            spec.name,
+            pass_id,
+            ctx.now(),
+            state={spec.name: state},
+            entity_type=spec.entity_type,
+            connector=ctx.options.connector,
+        )
     )

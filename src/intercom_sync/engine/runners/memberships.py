@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from functools import partial
 from typing import Any
 
 from intercom_sync.client.pagination import PagePaginator, Request, SearchCursorPaginator
 from intercom_sync.engine.context import SyncContext
+from intercom_sync.store.base import SyncBackend
 from intercom_sync.streams.catalog import Membership, StreamSpec
 
 _GROUPS_AT_ONCE = 8
@@ -35,7 +37,7 @@ _PER_PAGE = 150
 async def run_memberships(ctx: SyncContext, spec: StreamSpec) -> None:
     membership = spec.membership
     assert membership is not None
-    state = await ctx.store.call(ctx.store.store.get_state, spec.name) or {}
+    state = await ctx.store.run(lambda b: b.get_state(spec.name)) or {}
     result = ctx.result(spec.name)
     if not _due(ctx, state):
         result.detail["refresh"] = "not due (membership_refresh)"
@@ -49,14 +51,15 @@ async def run_memberships(ctx: SyncContext, spec: StreamSpec) -> None:
 
     scanned = await asyncio.gather(*(scan(g) for g in groups))
     short = [g for g, members in scanned if members is None]
-    ended = await ctx.store.call(
-        ctx.store.store.end_groups,
-        spec.name,
-        membership.group_column,
-        groups,
-        ctx.now(),
-        edge=_edge(membership),
-        connector=ctx.options.connector,
+    ended = await ctx.store.run(
+        lambda b: b.end_groups(
+            spec.name,
+            membership.group_column,
+            groups,
+            ctx.now(),
+            edge=_edge(membership),
+            connector=ctx.options.connector,
+        )
     )
     new_state: dict[str, Any] = {
         "completed_at": ctx.now(),
@@ -70,7 +73,36 @@ async def run_memberships(ctx: SyncContext, spec: StreamSpec) -> None:
             "read; their previous membership stands until the next refresh"
         )
     result.deleted = ended
-    await ctx.store.call(ctx.store.store.save_state, {spec.name: new_state}, ctx.now())
+    await ctx.store.run(lambda b: b.save_state({spec.name: new_state}, ctx.now()))
+
+
+def _stage(stream: str, group: str, scan: str, ids: list[str], b: SyncBackend) -> None:
+    b.stage_members(stream, group, scan, ids)
+
+
+def _staged(stream: str, group: str, scan: str, b: SyncBackend) -> int:
+    return b.staged_count(stream, group, scan)
+
+
+def _replace(
+    stream: str,
+    membership: Membership,
+    group: str,
+    scan: str,
+    now: int,
+    connector: str,
+    b: SyncBackend,
+) -> int:
+    members, _ = b.replace_members(
+        stream,
+        membership.group_column,
+        group,
+        scan,
+        now,
+        edge=_edge(membership),
+        connector=connector,
+    )
+    return members
 
 
 def _due(ctx: SyncContext, state: dict[str, Any]) -> bool:
@@ -98,30 +130,21 @@ async def _scan(
 ) -> int | None:
     """Read one group's members; their number once they replaced its membership, or None
     when every attempt read fewer than Intercom counted."""
-    store = ctx.store.store
     query = {"field": membership.field, "operator": "=", "value": group_id}
     first = Request.post(spec.endpoint, {"query": query, "pagination": {"per_page": _PER_PAGE}})
+    stream = spec.name
     for _ in range(_ATTEMPTS):
         scan_id = uuid.uuid4().hex
         counted: int | None = None
-        pages = ctx.pages(spec.name, first, SearchCursorPaginator(), spec.records_key)
+        pages = ctx.pages(stream, first, SearchCursorPaginator(), spec.records_key)
         async for page in pages:
             ids = [str(r["id"]) for r in page.records if r.get("id") is not None]
-            await ctx.store.call(store.stage_members, spec.name, group_id, scan_id, ids)
+            await ctx.store.run(partial(_stage, stream, group_id, scan_id, ids))
             total = page.data.get("total_count")
             counted = total if isinstance(total, int) and not isinstance(total, bool) else None
-            await ctx.page_done(spec.name, len(ids))
-        read = await ctx.store.call(store.staged_count, spec.name, group_id, scan_id)
+            await ctx.page_done(stream, len(ids))
+        read = await ctx.store.run(partial(_staged, stream, group_id, scan_id))
         if counted is None or read >= counted:
-            members, _ = await ctx.store.call(
-                store.replace_members,
-                spec.name,
-                membership.group_column,
-                group_id,
-                scan_id,
-                ctx.now(),
-                edge=_edge(membership),
-                connector=ctx.options.connector,
-            )
-            return members
+            replace = partial(_replace, stream, membership, group_id, scan_id, ctx.now())
+            return await ctx.store.run(partial(replace, ctx.options.connector))
     return None

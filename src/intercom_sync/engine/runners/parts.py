@@ -24,7 +24,7 @@ async def fetch_conversation_parts(
     conversation = dict(response.data)
     listing = conversation.pop("conversation_parts", None) or {}
     fetched = records_in(listing, "conversation_parts")
-    stored = await ctx.store.call(ctx.store.store.stored_parts, conversation_id)
+    stored = await ctx.store.run(lambda b: b.stored_parts(conversation_id))
     everything = merge_parts(stored, fetched)
     connector = ctx.options.connector
     write = PageWrite(

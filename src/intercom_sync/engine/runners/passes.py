@@ -42,22 +42,23 @@ async def finish_pass(
                 f"{spec.name}: the pass saw fewer records than Intercom counts, so no row "
                 "was marked deleted; the next full sync tries again"
             )
-        await ctx.store.call(ctx.store.store.save_state, {spec.name: state}, now)
+        await ctx.store.run(lambda b: b.save_state({spec.name: state}, now))
         return
     state["last_full_pass_at"] = now
     state.pop("absent", None)
     gone = await _confirmed_gone(ctx, spec, pass_id, updated_since)
-    result.deleted = await ctx.store.call(
-        ctx.store.store.mark_deleted,
-        spec.name,
-        pass_id,
-        now,
-        updated_since=updated_since,
-        state={spec.name: state},
-        entity_type=spec.entity_type,
-        connector=ctx.options.connector,
-        cascade=deletable_children(spec),
-        keys=gone,
+    result.deleted = await ctx.store.run(
+        lambda b: b.mark_deleted(
+            spec.name,
+            pass_id,
+            now,
+            updated_since=updated_since,
+            state={spec.name: state},
+            entity_type=spec.entity_type,
+            connector=ctx.options.connector,
+            cascade=deletable_children(spec),
+            keys=gone,
+        )
     )
 
 
@@ -68,8 +69,8 @@ async def _confirmed_gone(
     every unseen row counts as gone). Those still there are written, seen by this pass."""
     if spec.record_path is None:
         return None
-    unseen = await ctx.store.call(
-        ctx.store.store.unseen_keys, spec.name, pass_id, updated_since=updated_since
+    unseen = await ctx.store.run(
+        lambda b: b.unseen_keys(spec.name, pass_id, updated_since=updated_since)
     )
     gone: list[tuple[str, ...]] = []
     for i in range(0, len(unseen), _CONFIRM_BATCH):

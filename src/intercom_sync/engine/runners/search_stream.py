@@ -55,7 +55,7 @@ class _Repeats:
 
 
 async def run_search(ctx: SyncContext, spec: StreamSpec) -> None:
-    state = await ctx.store.call(ctx.store.store.get_state, spec.name) or {}
+    state = await ctx.store.run(lambda b: b.get_state(spec.name)) or {}
     current = plan_search_pass(
         state,
         full=ctx.options.full,
@@ -132,7 +132,7 @@ async def _attach_conversation_shapes(
     """Without the parts stream, events and metrics come from each conversation's
     statistics and whatever parts earlier syncs stored."""
     ids = [str(r["id"]) for r in records]
-    stored = await ctx.store.call(ctx.store.store.stored_parts_many, ids)
+    stored = await ctx.store.run(lambda b: b.stored_parts_many(ids))
     for record, write in zip(records, writes, strict=True):
         extra = conversation_shapes(
             record, stored.get(str(record["id"])) or None, connector=ctx.options.connector
@@ -170,9 +170,7 @@ async def _check(
         write=write,
     )
     record = check.record(ctx.now(), "sync")
-    await ctx.store.call(
-        ctx.store.store.save_state, {verification_key(spec.name): record}, ctx.now()
-    )
+    await ctx.store.run(lambda b: b.save_state({verification_key(spec.name): record}, ctx.now()))
     detail = ctx.result(spec.name).detail
     detail["verified"] = _summary(check)
     detail["check_requests"] = check.requests
