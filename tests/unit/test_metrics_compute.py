@@ -19,12 +19,12 @@ from intercom_sync.metrics import define_config, define_dashboard, define_metric
 from intercom_sync.metrics.compute import Span, evaluate, evaluate_many, metric_span
 from intercom_sync.metrics.definitions import Widget
 from intercom_sync.metrics.durations import bucket_start
-from intercom_sync.metrics.indexes import INDEXES, OBSOLETE, apply_indexes
 from intercom_sync.metrics.synthetic import write_shapes
 from intercom_sync.metrics.widgets import evaluate_widget
-from intercom_sync.store import PageWrite, RecordWrite, Shapes, Store, open_store
+from intercom_sync.store import PageWrite, RecordWrite, Shapes, Store, apply_indexes, open_store
+from intercom_sync.store.indexes import INDEXES, OBSOLETE
+from intercom_sync.store.readonly import run_readonly
 from intercom_sync.store.schema import RAW_TABLES
-from intercom_sync.web.readonly import run_readonly
 
 NOW = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 HOUR, DAY = 3_600_000, 86_400_000

@@ -11,7 +11,11 @@ from intercom_sync.store.base import (
     Shapes,
     Store,
 )
+from intercom_sync.store.connect import is_postgres_url
+from intercom_sync.store.indexes import index_statements
+from intercom_sync.store.postgres import PostgresStore
 from intercom_sync.store.problems import StoreUnavailable
+from intercom_sync.store.sqlite import SQLiteStore
 
 
 def open_store(url: str, *, migrate: bool = True) -> Store:
@@ -21,29 +25,31 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     not a database, a PostgreSQL server that refuses) raises `StoreUnavailable`, whose
     message names the cause and the fix — here, or at the first write that fails.
     """
-    store: Store
-    if url.startswith(("postgresql://", "postgres://")):
-        from intercom_sync.store.postgres import PostgresStore
-
-        store = PostgresStore(url)
-    else:
-        from intercom_sync.store.sqlite import SQLiteStore
-
-        store = SQLiteStore(url)
+    store: Store = PostgresStore(url) if is_postgres_url(url) else SQLiteStore(url)
     if not migrate:
         return store
     try:
         store.migrate()
         # The dashboard's indexes are expressions over the shapes' JSON, spelled by the
-        # metrics layer exactly as its queries spell them; created with the schema so
-        # every store is fast to read from its first sync on.
-        from intercom_sync.metrics.indexes import index_statements
-
+        # one dialect layer exactly as the metric queries spell them; created with the
+        # schema so every store is fast to read from its first sync on.
         store.execute_ddl(index_statements(store.dialect))
     except BaseException:
         store.close()
         raise
     return store
+
+
+def apply_indexes(url: str, *, analyze: bool = True) -> list[str]:
+    """Make sure the store at `url` has the dashboard's indexes (opening it creates them);
+    with `analyze`, refresh the planner's statistics too. Returns the DDL."""
+    store = open_store(url)
+    try:
+        if analyze:
+            store.analyze()
+    finally:
+        store.close()
+    return index_statements(store.dialect)
 
 
 __all__ = [
@@ -55,5 +61,6 @@ __all__ = [
     "Shapes",
     "Store",
     "StoreUnavailable",
+    "apply_indexes",
     "open_store",
 ]

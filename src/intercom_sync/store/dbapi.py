@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 
+import intercom_sync.store.sql as sql
 from intercom_sync.processes import process_alive
-from intercom_sync.store import sql
 from intercom_sync.store.problems import StoreUnavailable
 from intercom_sync.store.schema import (
     INTERNAL_TABLES,
@@ -127,6 +127,9 @@ class DbApiStore(ABC):
 
     def optimize(self) -> None:  # noqa: B027 - a hook: SQLite overrides it
         """Nothing by default (PostgreSQL's autovacuum analyses on its own)."""
+
+    def analyze(self) -> None:
+        self._conn.execute("ANALYZE")
 
     # -- statements ------------------------------------------------------------------------
     def _stmt(self, name: str, build: Any) -> str:

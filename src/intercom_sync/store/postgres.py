@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from intercom_sync.store import sql
+import intercom_sync.store.sql as sql
+from intercom_sync.store.connect import connect_postgres
 from intercom_sync.store.dbapi import DbApiStore
 from intercom_sync.store.problems import StoreUnavailable, postgres_problem
 
@@ -28,14 +29,7 @@ class PostgresStore(DbApiStore):
         return None
 
     def _connect(self) -> Any:
-        try:
-            import psycopg
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise RuntimeError(
-                "store.url is PostgreSQL but psycopg is not installed: "
-                "pip install 'intercom-sync[postgres]'"
-            ) from exc
-        return psycopg.connect(self.url, autocommit=True)
+        return connect_postgres(self.url)
 
     def _begin(self) -> None:
         self._conn.execute("BEGIN")

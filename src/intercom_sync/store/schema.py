@@ -390,7 +390,7 @@ SHAPE_TABLES: dict[str, Table] = {
                 ("synced_at", "int"),
             ),
             ("connector", "event_type", "event_id"),
-            # Time windows over events use metrics.indexes' covering index.
+            # Time windows over events use store.indexes' covering index.
             (("entity_type", "entity_id"),),
         ),
         Table(
@@ -406,7 +406,7 @@ SHAPE_TABLES: dict[str, Table] = {
                 ("synced_at", "int"),
             ),
             ("connector", "metric", "entity_type", "entity_id", "ts"),
-            # Time windows over metrics use metrics.indexes' covering index.
+            # Time windows over metrics use store.indexes' covering index.
             (("connector", "entity_type", "entity_id"),),
         ),
         Table(

@@ -6,19 +6,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from intercom_sync.store import sql
+import intercom_sync.store.sql as sql
+from intercom_sync.store.connect import connect_sqlite, sqlite_path
 from intercom_sync.store.dbapi import DbApiStore
 from intercom_sync.store.problems import StoreUnavailable, sqlite_problem
-
-
-def sqlite_path(url: str) -> str:
-    """`sqlite:///rel/path.db`, `sqlite:////abs/path.db`, or a bare path."""
-    if url.startswith("sqlite:///"):
-        return url[len("sqlite:///") :]
-    if url.startswith("sqlite://"):
-        raise ValueError(f"store.url: use sqlite:///path/to/file.db (got {url!r})")
-    return url
-
 
 # Primary result codes that are about the file, not the SQL: permission, read-only, I/O
 # error, corrupt, disk full, cannot open, not a database.
@@ -39,20 +30,13 @@ class SQLiteStore(DbApiStore):
         return sqlite_problem(Path(path), error) if about_the_file else None
 
     def _connect(self) -> Any:
-        path = sqlite_path(self.url)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we issue BEGIN ourselves, so a page and its checkpoint are
-        # exactly one transaction. check_same_thread=False: the engine hands the connection
-        # to a single writer thread (never two threads at once).
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=60000")
-        conn.execute("PRAGMA temp_store=MEMORY")
-        conn.execute("PRAGMA cache_size=-65536")
-        conn.execute("PRAGMA wal_autocheckpoint=16384")
-        return conn
+        return connect_sqlite(self.url)
+
+    def analyze(self) -> None:
+        # Statistics from a sample of each index: enough for the planner to tell a
+        # selective index from a broad one, in milliseconds even on a large store.
+        self._conn.execute("PRAGMA analysis_limit=1000")
+        self._conn.execute("ANALYZE")
 
     def optimize(self) -> None:
         # Cheap: analyses only the tables whose statistics are stale.

@@ -38,17 +38,16 @@ from intercom_sync.commands.common import (
 )
 from intercom_sync.config import CONFIG_FILENAME, ConfigError, Settings, load_settings
 from intercom_sync.metrics.durations import parse_duration
-from intercom_sync.metrics.indexes import apply_indexes
 from intercom_sync.metrics.model import Config, config_from_mapping
 from intercom_sync.metrics.options import check_filters
 from intercom_sync.metrics.support import support_config
 from intercom_sync.metrics.validate import DefinitionError
 from intercom_sync.metrics.view import INBOX_HOSTS, View, ViewError, parse_view
 from intercom_sync.metrics.widgets import evaluate_widget
-from intercom_sync.store import Store, StoreUnavailable, open_store
-from intercom_sync.store.sqlite import sqlite_path
+from intercom_sync.store import Store, StoreUnavailable, apply_indexes, open_store
+from intercom_sync.store.connect import is_postgres_url, sqlite_path
+from intercom_sync.store.readonly import QueryRefused, run_readonly
 from intercom_sync.web.background import SyncFn
-from intercom_sync.web.readonly import QueryRefused, run_readonly
 from intercom_sync.web.server import is_loopback, prepare_server, run_forever
 
 TOKEN_ENV = "INTERCOM_SYNC_DASHBOARD_TOKEN"  # noqa: S105 - a variable name
@@ -121,7 +120,7 @@ def dashboards_config(data: dict[str, Any]) -> Config:
 
 
 def _open(url: str) -> Store:
-    if not url.startswith(("postgresql://", "postgres://")):
+    if not is_postgres_url(url):
         path = Path(sqlite_path(url))
         if not path.is_file():
             raise _fail(f"no store at {path}: run `intercom-sync sync` first (or pass --store)")
@@ -137,7 +136,7 @@ def ensure_indexes(url: str) -> None:
     """Create the dashboard's indexes if missing (a few seconds, once, on a large store) and
     give SQLite's planner statistics for them (sampled: milliseconds)."""
     try:
-        apply_indexes(url, analyze=not url.startswith(("postgresql://", "postgres://")))
+        apply_indexes(url, analyze=not is_postgres_url(url))
     except Exception as exc:  # e.g. a read-only PostgreSQL role: still serve, just slower
         err_console.print(
             f"[yellow]warning:[/] dashboard indexes not created ({type(exc).__name__}); "

@@ -21,8 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from intercom_sync.store.connect import (
+    connect_postgres,
+    connect_sqlite,
+    is_postgres_url,
+    sqlite_path,
+)
 from intercom_sync.store.problems import postgres_problem, sqlite_problem
-from intercom_sync.store.sqlite import sqlite_path
 
 Result = tuple[list[str], list[tuple[Any, ...]]]
 
@@ -41,7 +46,7 @@ def run_readonly(url: str, sql_text: str, limit: int | None = None) -> Result:
     """Column names and rows of `sql_text`. Raises `QueryRefused` for a statement that
     would write, `StoreUnavailable` when the store cannot be read, and the driver's error
     on bad SQL."""
-    if url.startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(url):
         return _postgres(url, sql_text, limit)
     return _sqlite(url, sql_text, limit)
 
@@ -129,9 +134,7 @@ def _authorizer(refused: list[str]) -> Callable[..., int]:
 
 def _sqlite(url: str, sql_text: str, limit: int | None) -> Result:
     path = Path(sqlite_path(url))
-    if not path.is_file():
-        raise FileNotFoundError(f"no store at {path}")
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    conn = connect_sqlite(url, read_only=True)
     refused: list[str] = []
     conn.set_authorizer(_authorizer(refused))
     try:
@@ -170,7 +173,7 @@ def _postgres(url: str, sql_text: str, limit: int | None) -> Result:
         what = f"{keyword.upper() or 'this statement'} does not only read"
         raise QueryRefused(what, _POSTGRES_RUNS, "psql")
     try:
-        conn = psycopg.connect(url, options="-c default_transaction_read_only=on")
+        conn = connect_postgres(url, read_only=True)
     except psycopg.OperationalError as error:
         raise postgres_problem(url, error) from None
     try:

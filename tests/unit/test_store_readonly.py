@@ -1,4 +1,4 @@
-"""`intercom-sync query`'s connection: what it lets through (web/readonly.py). The CLI's
+"""`intercom-sync query`'s connection: what it lets through (store/readonly.py). The CLI's
 refusals, on SQLite and PostgreSQL, are in tests/e2e/test_cli_rough_edges.py."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from intercom_sync.store import open_store
-from intercom_sync.web.readonly import QueryRefused, first_keyword, run_readonly
+from intercom_sync.store.readonly import QueryRefused, first_keyword, run_readonly
 
 
 @pytest.mark.parametrize(
