@@ -537,3 +537,18 @@ async def test_a_request_given_up_is_one_warning_and_a_plain_error_none(
                 await client.get("/conversations/1")
     assert len(script.requests) == 5
     assert warnings_in(caplog) == []  # never retried: the caller decides what a 404 means
+
+
+async def test_a_refused_connection_is_a_typed_connect_failure_retried_only_as_one() -> None:
+    """Retry decides on the error's type: a connection that could not be made is
+    `ConnectFailed` (safe to replay even for a scroll page), and before any answer ever
+    came, two of them mean a wrong host."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    async with client_for(refuse) as client:
+        with pytest.raises(UnreachableError):
+            await client.get("/companies/scroll")
+        assert client.stats.transient["connect"] == 2
+        assert client.stats.requests == 2  # a scroll page, yet replayed: nothing reached it

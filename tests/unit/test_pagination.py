@@ -21,7 +21,6 @@ from intercom_sync.client.pagination import (
     Request,
     ScrollPaginator,
     SearchCursorPaginator,
-    SinglePage,
 )
 
 # -- fixtures ------------------------------------------------------------------------
@@ -309,25 +308,3 @@ def test_numbered_pages_stop_on_an_empty_page_whatever_next_says() -> None:
 def test_a_list_without_pages_is_one_page() -> None:
     admins = {"type": "admin.list", "admins": [{"type": "admin", "id": "991267464"}]}
     assert PagePaginator("admins").next_request(Request.get("/admins"), admins) is None
-
-
-def test_single_page_never_continues() -> None:
-    assert SinglePage().next_request(Request.get("/tags"), ACTIVITY_PAGE) is None
-
-
-# -- requests as values ------------------------------------------------------------------------
-
-
-def test_requests_round_trip_through_a_checkpoint_as_json() -> None:
-    request = Request.post(
-        "/contacts/search", {**SEARCH_BODY, "pagination": {"per_page": 5, "starting_after": "c"}}
-    )
-    stored = json.loads(json.dumps(request.to_dict()))
-    assert Request.from_dict(stored) == request
-    get = Request.get("/companies/scroll", {"scroll_param": "s"})
-    assert Request.from_dict(json.loads(json.dumps(get.to_dict()))) == get
-
-
-def test_an_unknown_method_is_refused_when_restoring() -> None:
-    with pytest.raises(ValueError):
-        Request.from_dict({"method": "DELETE", "path": "/contacts/1"})

@@ -8,6 +8,7 @@ from intercom_sync.client.concurrency import (
 from intercom_sync.client.errors import (
     AuthenticationError,
     BadRequestError,
+    ConnectFailed,
     ForeignUrlError,
     IntercomError,
     NotFoundError,
@@ -35,7 +36,6 @@ from intercom_sync.client.pagination import (
     Request,
     ScrollPaginator,
     SearchCursorPaginator,
-    SinglePage,
 )
 from intercom_sync.client.paging import Page, paginate, records_in
 from intercom_sync.client.retry import RetryPolicy, RetryState, is_retryable
@@ -51,6 +51,7 @@ __all__ = [
     "ClientOptions",
     "ClientStats",
     "ConcurrencyController",
+    "ConnectFailed",
     "ForeignUrlError",
     "GovernorStats",
     "IntercomClient",
@@ -70,7 +71,6 @@ __all__ = [
     "ScrollExistsError",
     "ScrollPaginator",
     "SearchCursorPaginator",
-    "SinglePage",
     "TransientError",
     "UnreachableError",
     "classify",

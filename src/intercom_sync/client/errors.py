@@ -101,6 +101,15 @@ class TransientError(IntercomError):
         self.cause = cause
 
 
+class ConnectFailed(TransientError):
+    """No connection could be made (refused, DNS, unreachable): the server never saw the
+    request, so it is safe to retry even where a replay is not (a scroll page); and before
+    any response ever arrived it most likely means a wrong host."""
+
+    def __init__(self, message: str, *, cause: BaseException | None = None, **kw: Any) -> None:
+        super().__init__(message, kind="connect", cause=cause, **kw)
+
+
 class BadRequestError(IntercomError):
     """Any other 4xx: the request was wrong; Intercom's code and message say why."""
 

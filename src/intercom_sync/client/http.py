@@ -28,6 +28,7 @@ from pydantic import SecretStr
 from intercom_sync import __version__
 from intercom_sync.client.concurrency import MAX_WORKERS, ConcurrencyController
 from intercom_sync.client.errors import (
+    ConnectFailed,
     ForeignUrlError,
     IntercomError,
     RateLimitedError,
@@ -258,7 +259,10 @@ class IntercomClient:
         kind = _transport_kind(exc)
         self.stats.transient[kind] += 1
         text = str(exc).strip() or type(exc).__name__
-        return TransientError(f"{kind.replace('_', ' ')}: {text}", kind=kind, cause=exc)
+        message = f"{kind.replace('_', ' ')}: {text}"
+        if isinstance(exc, httpx.ConnectError):
+            return ConnectFailed(message, cause=exc)
+        return TransientError(message, kind=kind, cause=exc)
 
     def _handle(
         self, method: str, url: str, response: httpx.Response, elapsed: float
@@ -317,13 +321,13 @@ class IntercomClient:
     def _retry_wait(
         self, retry: RetryState, error: IntercomError, replayable: bool
     ) -> float | None:
-        if not replayable and isinstance(error, TransientError) and error.kind != "connect":
+        connect_failed = isinstance(error, ConnectFailed)
+        if not replayable and isinstance(error, TransientError) and not connect_failed:
             retry.transient_failures += 1
             return None
         never_connected = self.stats.responses == 0
         if (
-            isinstance(error, TransientError)
-            and error.kind == "connect"
+            connect_failed
             and never_connected
             and retry.transient_failures + 1 >= _FIRST_CONTACT_ATTEMPTS
         ):
@@ -373,7 +377,7 @@ class IntercomClient:
     def _final_error(
         self, error: IntercomError, retry: RetryState, replayable: bool
     ) -> IntercomError:
-        if isinstance(error, TransientError) and error.kind == "connect":
+        if isinstance(error, ConnectFailed):
             return UnreachableError(self._host, cause=error.cause)
         if isinstance(error, TransientError) and not replayable:
             note = "not retried: the server may have moved the scroll on; restart it"

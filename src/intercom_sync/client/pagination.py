@@ -2,8 +2,8 @@
 
 A paginator looks at the request just sent and the parsed body that came
 back, and returns the next request — or None when the stream is exhausted.
-Requests are immutable values that serialise to plain dicts, so the engine
-can store "the next request" as a resume token in its checkpoint.
+Requests are immutable values; a paginator derives the next one from the last one and
+its page, so the same inputs always ask for the same page.
 
 Intercom pages in five ways:
 
@@ -13,7 +13,7 @@ Intercom pages in five ways:
 * the company scroll: `scroll_param` ← `scroll_param`, ending on an empty page;
 * activity logs: `pages.next` is the full URL of the next page;
 * contact sub-lists: `page` / `per_page` query parameters and `pages.total_pages`;
-* small lists (admins, teams, tags…): one page.
+* small lists (admins, teams, tags…): one page (`PagePaginator` ends there).
 
 A paginator that would request the same page again raises `PaginationError`
 rather than loop forever or silently stop.
@@ -55,35 +55,11 @@ class Request:
         params.update(updates)
         return Request(self.method, self.path, params, self.json)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form, for checkpoints."""
-        return {
-            "method": self.method,
-            "path": self.path,
-            "params": dict(self.params) if self.params is not None else None,
-            "json": copy.deepcopy(dict(self.json)) if self.json is not None else None,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Request:
-        method = data["method"]
-        if method not in ("GET", "POST"):
-            raise ValueError(f"unsupported method {method!r}")
-        params, body = data.get("params"), data.get("json")
-        return cls(method, str(data["path"]), params, body)
-
 
 class Paginator(Protocol):
     def next_request(self, previous: Request, data: Mapping[str, Any]) -> Request | None:
         """The request for the page after `previous`, whose parsed body is `data`."""
         ...
-
-
-class SinglePage:
-    """Endpoints that return everything at once."""
-
-    def next_request(self, previous: Request, data: Mapping[str, Any]) -> Request | None:
-        return None
 
 
 class SearchCursorPaginator:
