@@ -21,8 +21,16 @@ from intercom_sync.store.schema import RAW_TABLES
 TOKEN_ENV = "E2E_INTERCOM_TOKEN"
 
 
+# Where a test's store lives: a SQLite file, or the URL of any store (a PostgreSQL database).
+StoreRef = Path | str
+
+
+def store_url(ref: StoreRef) -> str:
+    return ref if isinstance(ref, str) else f"sqlite:///{ref}"
+
+
 def settings_for(
-    store_path: Path,
+    store_path: StoreRef,
     *,
     base_url: str = IN_PROCESS_BASE_URL,
     token: str = DEFAULT_TOKEN,
@@ -31,7 +39,7 @@ def settings_for(
     values: dict[str, Any] = {
         "access_token": {"env": TOKEN_ENV},
         "base_url": base_url,
-        "store_url": f"sqlite:///{store_path}",
+        "store_url": store_url(store_path),
         "search_lag_seconds": 120,
         "start_date": "2015-01-01T00:00:00Z",
         # Tests compare memberships with the truth after every run (the product default
@@ -39,12 +47,14 @@ def settings_for(
         "membership_refresh": "every run",
     }
     values.update(overrides)
-    return load_settings(None, env={TOKEN_ENV: token}, overrides=values, cwd=store_path.parent)
+    # No intercom-sync.toml is read from where a test runs (only a file store has a folder).
+    cwd = store_path.parent if isinstance(store_path, Path) else Path(__file__).parent
+    return load_settings(None, env={TOKEN_ENV: token}, overrides=values, cwd=cwd)
 
 
 def run(
     sim: Simulator,
-    store_path: Path,
+    store_path: StoreRef,
     *,
     full: bool = False,
     streams: Iterable[str] | None = None,
@@ -115,8 +125,8 @@ def differences(
     return out
 
 
-def open_test_store(path: Path) -> Store:
-    return open_store(f"sqlite:///{path}")
+def open_test_store(path: StoreRef) -> Store:
+    return open_store(store_url(path))
 
 
 _RELATION_NAMES = {"member_of": "belongs_to"}

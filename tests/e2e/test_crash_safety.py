@@ -19,14 +19,25 @@ import random
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from intercom_sync.simulator.spec import FaultSpec, Quirks, WorldSpec
+from intercom_sync.store import StoreUnavailable, open_store
 from intercom_sync.store.base import Store
+from intercom_sync.store.indexes import JsonKey
+from intercom_sync.store.sql import for_store
 from intercom_sync.streams.catalog import TABLE_STREAMS
-from tests.e2e.harness import differences, open_test_store, store_edges, truth_edges
+from tests.e2e.harness import (
+    StoreRef,
+    differences,
+    open_test_store,
+    store_edges,
+    store_url,
+    truth_edges,
+)
 from tests.e2e.loopback import Loopback, cli, cli_env, loopback_simulator, run_cli
 
 pytestmark = pytest.mark.slow
@@ -75,7 +86,7 @@ def change_some(lb: Loopback, rng: random.Random) -> None:
             getattr(m, op)()
 
 
-def run_status(db: Path, pid: int) -> str | None:
+def run_status(db: StoreRef, pid: int) -> str | None:
     store = open_test_store(db)
     try:
         rows = store.query("SELECT status FROM _sync_runs WHERE pid = ?", (pid,))
@@ -84,13 +95,16 @@ def run_status(db: Path, pid: int) -> str | None:
         store.close()
 
 
-def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "store.db"
+def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
+    tmp_path: Path, store_at: Callable[[str], StoreRef]
+) -> None:
+    """On SQLite and on PostgreSQL."""
+    db = store_at("store")
     rng = random.Random(9)
     quirks = Quirks(search_cursor="positional", reindex_hides=True)
     with loopback_simulator(WORLD, faults=FaultSpec(latency_ms=2), quirks=quirks) as lb:
         env = cli_env()
-        argv = cli("sync", "--base-url", lb.base_url, "--store", f"sqlite:///{db}")
+        argv = cli("sync", "--base-url", lb.base_url, "--store", store_url(db))
         # How long a run of each kind took when last left alone: kills land within it.
         expected = {True: 1.5, False: 0.8}
         kills = killed_mid_run = 0
@@ -106,12 +120,14 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) 
                 stderr=subprocess.PIPE,
                 text=True,
             )
+            if rng.random() < 0.8:  # most kills inside the run, the others during start-up
+                wait_until_running(db, proc)
             time.sleep(rng.uniform(0.05, expected[full]))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
                 kills += 1
-                killed_mid_run += run_status(db, proc.pid) == "running" if db.exists() else 0
+                killed_mid_run += run_status(db, proc.pid) == "running" if store_exists(db) else 0
             else:
                 assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
                 expected[full] = time.monotonic() - started
@@ -120,7 +136,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) 
 
         lb.clock.advance(lb.sim.quirks.search_lag_seconds + 1)  # the index catches up
         final = run_cli(
-            "sync", "--base-url", lb.base_url, "--store", f"sqlite:///{db}", env=env, cwd=tmp_path
+            "sync", "--base-url", lb.base_url, "--store", store_url(db), env=env, cwd=tmp_path
         )
         assert final.returncode == 0, final.stdout + final.stderr
         truth = lb.sim.truth()
@@ -153,18 +169,49 @@ def assert_one_entity_per_record(store: Store, truth: dict) -> None:
         assert sorted(r[0] for r in rows) == sorted(k[0] for k in truth[stream])
 
 
+def wait_until_running(db: StoreRef, proc: subprocess.Popen[str], limit: float = 60) -> None:
+    """Until the run has recorded itself in the store (however slowly the process starts on
+    a loaded machine), so the random delay after it falls inside the run."""
+    deadline = time.monotonic() + limit
+    while proc.poll() is None and time.monotonic() < deadline:
+        if store_exists(db) and _recorded_running(db, proc.pid):
+            return
+        time.sleep(0.02)
+
+
+def _recorded_running(db: StoreRef, pid: int) -> bool:
+    """Read-only and without touching the schema: the sync under test is writing it."""
+    try:
+        store = open_store(store_url(db), migrate=False)
+    except StoreUnavailable:
+        return False
+    try:
+        rows = store.query("SELECT status FROM _sync_runs WHERE pid = ?", (pid,))
+    except Exception:  # the first run has not created its tables yet
+        return False
+    finally:
+        store.close()
+    return bool(rows) and rows[0][0] == "running"
+
+
+def store_exists(db: StoreRef) -> bool:
+    """A SQLite file exists once the first run made it; a database was made beforehand."""
+    return isinstance(db, str) or db.exists()
+
+
 def assert_no_duplicate_events(store: Store) -> None:
     """The same change is never recorded twice (under two ids)."""
+    d = for_store(store.dialect)
+    transition = d.field(JsonKey("transition", "text"), alias="")
+    part = d.field(JsonKey("partId", "text"), alias="")
     dupes = store.query(
-        "SELECT entity_id, occurred_at, json_extract(attributes, '$.transition'), "
-        "json_extract(attributes, '$.partId'), count(*) FROM events "
+        f"SELECT entity_id, occurred_at, {transition}, {part}, count(*) FROM events "
         "GROUP BY 1, 2, 3, 4 HAVING count(*) > 1"
     )
     assert dupes == []
     per_conversation = store.query(
         "SELECT count(DISTINCT entity_id) FROM events WHERE event_type = "
-        "'intercom_conversation_state_change' AND json_extract(attributes, "
-        "'$.transition') = 'created'"
+        f"'intercom_conversation_state_change' AND {transition} = 'created'"
     )[0][0]
     conversations = store.query("SELECT count(*) FROM conversations")[0][0]
     assert per_conversation == conversations

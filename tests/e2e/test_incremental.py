@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from intercom_sync.clock import ManualClock
 from intercom_sync.simulator.service import Simulator
 from intercom_sync.simulator.spec import SimulatorConfig, WorldSpec
 from intercom_sync.store.base import Store
-from tests.e2e.harness import differences, open_test_store, run, stored
+from tests.e2e.harness import StoreRef, differences, open_test_store, run, stored
 
 pytestmark = pytest.mark.slow
 
@@ -111,12 +111,15 @@ def cursors(store: Store) -> dict[str, int]:
     }
 
 
-def test_incremental_rounds_end_equal_to_the_ground_truth(tmp_path: Path) -> None:
+def test_incremental_rounds_end_equal_to_the_ground_truth(
+    store_at: Callable[[str], StoreRef],
+) -> None:
+    """On SQLite and on PostgreSQL."""
     spec = WorldSpec.preset("small", seed=5)
     clock = ManualClock(spec.now)
     sim = Simulator(SimulatorConfig(world=spec), clock=clock)
     lag = sim.quirks.search_lag_seconds
-    path = tmp_path / "store.db"
+    path = store_at("store")
     rng = random.Random(20261121)
     assert run(sim, path).status == "succeeded"
 
@@ -151,7 +154,7 @@ def test_incremental_rounds_end_equal_to_the_ground_truth(tmp_path: Path) -> Non
     assert_store_matches_truth(path, sim)
 
 
-def assert_store_matches_truth(path: Path, sim: Simulator) -> None:
+def assert_store_matches_truth(path: StoreRef, sim: Simulator) -> None:
     truth = sim.truth()
     store = open_test_store(path)
     try:

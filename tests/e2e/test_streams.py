@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import subprocess
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from intercom_sync.clock import ManualClock
 from intercom_sync.simulator.service import Simulator
 from intercom_sync.simulator.spec import SimulatorConfig, WorldSpec
 from intercom_sync.streams.catalog import TABLE_STREAMS
-from tests.e2e.harness import differences, open_test_store, run
+from tests.e2e.harness import StoreRef, differences, open_test_store, run, store_url
 from tests.e2e.loopback import cli, cli_env, loopback_simulator
 
 pytestmark = pytest.mark.slow
@@ -201,21 +202,22 @@ def test_deletes_are_marked_by_a_full_pass_and_never_by_an_incremental_one(
 
 
 def test_two_processes_at_once_never_hold_two_scrolls_and_both_end_exact(
-    tmp_path: Path,
+    tmp_path: Path, store_at: Callable[[str], StoreRef]
 ) -> None:
     """Two `intercom-sync sync` processes start together: one pair shares a store (the store
     lock queues the scrolls), and a third process has its own store (the service's
-    `scroll_exists` answer makes it wait). All finish with exact data."""
+    `scroll_exists` answer makes it wait). All finish with exact data, on SQLite and on
+    PostgreSQL."""
     world = WorldSpec.preset(
         "small", seed=8, companies=450, contacts=300, conversations=150, long_conversations=0
     )
     with loopback_simulator(world) as lb:
         env = cli_env()
-        shared = tmp_path / "shared.db"
-        alone = tmp_path / "alone.db"
+        shared = store_at("shared")
+        alone = store_at("alone")
         procs = [
             subprocess.Popen(
-                cli("sync", "--base-url", lb.base_url, "--store", f"sqlite:///{db}"),
+                cli("sync", "--base-url", lb.base_url, "--store", store_url(db)),
                 env=env,
                 cwd=tmp_path,
                 stdout=subprocess.PIPE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,14 @@ from intercom_sync.simulator.service import Simulator
 from intercom_sync.simulator.spec import SimulatorConfig, WorldSpec
 from intercom_sync.store.base import Store
 from intercom_sync.streams.catalog import TABLE_STREAMS
-from tests.e2e.harness import differences, open_test_store, run, store_edges, truth_edges
+from tests.e2e.harness import (
+    StoreRef,
+    differences,
+    open_test_store,
+    run,
+    store_edges,
+    truth_edges,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -37,9 +45,13 @@ def assert_parts_gaps_reported(store: Store, sim: Simulator) -> None:
 
 
 @pytest.mark.parametrize("api_version", ["2.11", "2.14"])
-def test_full_sync_of_small_equals_the_ground_truth(tmp_path: Path, api_version: str) -> None:
+def test_full_sync_of_small_equals_the_ground_truth(
+    store_at: Callable[[str], StoreRef], api_version: str
+) -> None:
+    """On SQLite and on PostgreSQL: the same engine through the same store roles."""
     sim = small_sim()
-    outcome = run(sim, tmp_path / "store.db", api_version=api_version)
+    where = store_at("store")
+    outcome = run(sim, where, api_version=api_version)
     assert outcome.status == "succeeded", outcome.errors
     truth = sim.truth(api_version)
     # The newest 500 parts of a long conversation are all a first sync can see; the rest
@@ -55,7 +67,7 @@ def test_full_sync_of_small_equals_the_ground_truth(tmp_path: Path, api_version:
     truth["conversation_parts"] = {
         k: v for k, v in truth["conversation_parts"].items() if k not in older
     }
-    store = open_test_store(tmp_path / "store.db")
+    store = open_test_store(where)
     try:
         assert differences(store, truth, TABLE_STREAMS) == {}
         assert_parts_gaps_reported(store, sim)

@@ -108,6 +108,7 @@ class DbApiStore(ABC):
         for table in (*SHAPE_TABLES.values(), *INTERNAL_TABLES.values()):
             stmts += sql.table_ddl(d, table)
         with self._tx() as cur:
+            self._lock_schema(cur)
             for stmt in stmts:
                 cur.execute(stmt)
             cur.execute(
@@ -120,8 +121,13 @@ class DbApiStore(ABC):
                     (SCHEMA_VERSION, int(_wall())),
                 )
 
+    def _lock_schema(self, cur: Any) -> None:  # noqa: B027 - a hook: PostgreSQL needs it
+        """Keep two processes from changing the schema at once (a transaction does that
+        wherever DDL takes the write lock, as SQLite's BEGIN IMMEDIATE does)."""
+
     def execute_ddl(self, statements: list[str]) -> None:
         with self._tx() as cur:
+            self._lock_schema(cur)
             for stmt in statements:
                 cur.execute(stmt)
 
