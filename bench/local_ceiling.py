@@ -31,14 +31,15 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import SecretStr
 
 from benchlib import log, write_result
 from intercom_sync.client.http import ClientOptions, IntercomClient
 from intercom_sync.clock import ManualClock
+from intercom_sync.config import IntercomSettings, Settings
 from intercom_sync.engine.bounds import plan_search_pass, search_body
-from intercom_sync.engine.context import NullProgress, RunOptions, SyncContext
+from intercom_sync.engine.context import NullProgress, SyncContext
 from intercom_sync.engine.runners.search_stream import _page_write
+from intercom_sync.engine.sync import run_options
 from intercom_sync.engine.tuning import tune_gc
 from intercom_sync.simulator.service import Simulator
 from intercom_sync.simulator.spec import Quirks, RateLimitSpec, SimulatorConfig, WorldSpec
@@ -94,12 +95,17 @@ async def fetch_pages(sim: Simulator, stream: str) -> list[bytes]:
 
 
 def make_context(store_path: Path, selected: frozenset[str]) -> tuple[SyncContext, Store]:
-    client = IntercomClient(ClientOptions("http://unused.invalid", SecretStr("unused")))
+    intercom = IntercomSettings(
+        access_token="unused",  # noqa: S106 - the client sends no request here
+        base_url="http://unused.invalid",
+        start_date="1970-01-01",
+    )
+    settings = Settings(intercom=intercom)
     store = open_store(f"sqlite:///{store_path}")
     return SyncContext(
-        client=client,
+        client=IntercomClient(ClientOptions.from_settings(settings)),
         store=AsyncStore(store),
-        options=RunOptions(full=True, start=0),
+        options=run_options(settings, full=True),
         clock=ManualClock(),
         run_id="bench",
         progress=NullProgress(),

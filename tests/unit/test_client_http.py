@@ -7,13 +7,13 @@ import logging
 import random
 import traceback
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from email.utils import formatdate
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from pydantic import SecretStr
 
 from intercom_sync.client import (
     AuthenticationError,
@@ -32,7 +32,7 @@ from intercom_sync.client import (
     paginate,
 )
 from intercom_sync.clock import ManualClock
-from intercom_sync.config import load_settings
+from intercom_sync.config import IntercomSettings, Settings, load_settings
 
 TOKEN = "dG9rOnNlY3JldC10b2tlbi0wMTIzNDU2Nzg5"
 BASE = "https://api.intercom.io"
@@ -42,8 +42,9 @@ Handler = Callable[[httpx.Request], Awaitable[httpx.Response]]
 
 
 def options(**kw: Any) -> ClientOptions:
-    values: dict[str, Any] = {"base_url": BASE, "token": SecretStr(TOKEN), **kw}
-    return ClientOptions(**values)
+    """The options of default settings with a token, changed by `kw`."""
+    settings = Settings(intercom=IntercomSettings(access_token=TOKEN, base_url=BASE))  # type: ignore[arg-type]
+    return replace(ClientOptions.from_settings(settings), **kw)
 
 
 def client_for(handler: Handler, clock: ManualClock | None = None, **kw: Any) -> IntercomClient:

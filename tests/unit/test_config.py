@@ -347,3 +347,91 @@ def test_the_starter_file_documents_every_key() -> None:
     for line_before, line in zip(text.splitlines(), text.splitlines()[1:], strict=False):
         if " = " in line and not line.startswith("#"):
             assert line_before.startswith("#"), f"{line} has no comment above it"
+
+
+def test_each_key_in_the_starter_file_carries_its_fields_description() -> None:
+    lines = starter_toml().splitlines()
+    for key, field in IntercomSettings.model_fields.items():
+        if key == "access_token_env":
+            continue
+        at = lines.index(next(line for line in lines if line.startswith(f"{key} = ")))
+        described = (field.description or "").splitlines()
+        assert lines[at - len(described) : at] == [f"# {line}" for line in described], key
+
+
+# -- one source: the model, its sources, and what loading fills in ------------------------------
+
+
+def test_settings_built_directly_read_neither_the_environment_nor_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, '[intercom]\napi_version = "2.12"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INTERCOM_SYNC_LOOKBACK_DAYS", "9")
+    built = Settings(intercom=IntercomSettings(access_token=TOKEN))  # type: ignore[arg-type]
+    assert (built.intercom.api_version, built.intercom.lookback_days) == ("2.11", 0)
+    loaded = load_settings()
+    assert (loaded.intercom.api_version, loaded.intercom.lookback_days) == ("2.12", 9)
+
+
+def test_the_dashboards_table_is_carried_for_the_metrics_layer(tmp_path: Path) -> None:
+    text = '[dashboards.mine.widgets.open]\nkind = "stat"\n'
+    assert load(tmp_path, text).dashboards == {"mine": {"widgets": {"open": {"kind": "stat"}}}}
+    assert load_settings(env={}, cwd=tmp_path / "empty").dashboards == {}
+    assert error_of(tmp_path, "dashboards = 5\n").startswith(
+        "dashboards: must be a table of dashboards"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[intercom]\naccess_token_env = "X"\n', "intercom.access_token_env: unknown key"),
+        ('config_file = "x.toml"\n', "config_file: unknown section"),
+        ('region = "eu"\n', "region: unknown section"),  # a key above any [section]
+        ("intercom = 5\n", "intercom: must be a table of keys, [intercom]"),
+        ("[store]\npath = 'x.db'\n", "store.path: unknown key; valid keys: url"),
+    ],
+)
+def test_what_loading_fills_in_and_misplaced_keys_are_refused(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    message = error_of(tmp_path, text)
+    assert message.startswith(expected)
+    assert message.endswith(f"set in {tmp_path / 'intercom-sync.toml'}")
+
+
+def test_an_unknown_key_is_reported_before_the_values_beside_it(tmp_path: Path) -> None:
+    message = error_of(tmp_path, '[intercom]\nnum_workers = "lots"\napi_ratelimit = 3\n')
+    assert message.startswith("intercom.api_ratelimit: unknown key")
+
+
+def test_environment_variables_that_are_not_keys_are_ignored(tmp_path: Path) -> None:
+    env = {
+        "INTERCOM_SYNC_ACCESS_TOKEN_ENV": "ELSEWHERE",  # filled in by loading, not a key
+        "INTERCOM_SYNC_DASHBOARD_TOKEN": "for serve --auth-token",
+        "INTERCOM_SYNC_URL": "sqlite:///not-store-url.db",
+    }
+    settings = load(tmp_path, env=env)
+    assert settings.intercom.access_token_env == "INTERCOM_ACCESS_TOKEN"
+    assert settings.store.url == "sqlite:///intercom.db"
+
+
+def test_a_flag_setting_what_loading_fills_in_is_refused(tmp_path: Path) -> None:
+    message = error_of(tmp_path, overrides={"access_token_env": "X"})
+    assert message.startswith("intercom.access_token_env: unknown key")
+    assert message.endswith("set on the command line")
+
+
+def test_the_token_follows_the_winning_spec(tmp_path: Path) -> None:
+    text = '[intercom]\naccess_token = { env = "FROM_FILE" }\n'
+    env = {"FROM_FILE": "file-token", "FROM_FLAG": "flag-token"}
+    from_file = load(tmp_path, text, env=env)
+    assert from_file.require_token().get_secret_value() == "file-token"
+    assert from_file.intercom.access_token_env == "FROM_FILE"
+    flagged = load(tmp_path, text, env=env, overrides={"access_token": {"env": "FROM_FLAG"}})
+    assert flagged.require_token().get_secret_value() == "flag-token"
+    assert flagged.intercom.access_token_env == "FROM_FLAG"
+    literal = load(tmp_path, text, env={**env, "INTERCOM_SYNC_ACCESS_TOKEN": TOKEN})
+    assert literal.require_token().get_secret_value() == TOKEN
+    assert literal.intercom.access_token_env is None

@@ -1,7 +1,6 @@
 """The Intercom HTTP client layer: requests, typed errors, retries, rate governor, paginators."""
 
 from intercom_sync.client.concurrency import (
-    MAX_WORKERS,
     AdjustableSemaphore,
     ConcurrencyController,
 )
@@ -41,7 +40,6 @@ from intercom_sync.client.paging import Page, paginate, records_in
 from intercom_sync.client.retry import RetryPolicy, RetryState, is_retryable
 
 __all__ = [
-    "MAX_WORKERS",
     "USER_AGENT",
     "AdjustableSemaphore",
     "AnchoredSearchPaginator",

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Literal
 
-MAX_WORKERS = 64
+from intercom_sync.config import MAX_WORKERS
 
 
 class AdjustableSemaphore:

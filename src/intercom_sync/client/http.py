@@ -26,7 +26,7 @@ import orjson
 from pydantic import SecretStr
 
 from intercom_sync import __version__
-from intercom_sync.client.concurrency import MAX_WORKERS, ConcurrencyController
+from intercom_sync.client.concurrency import ConcurrencyController
 from intercom_sync.client.errors import (
     ConnectFailed,
     ForeignUrlError,
@@ -41,7 +41,7 @@ from intercom_sync.client.pagination import Request
 from intercom_sync.client.retry import RetryPolicy, RetryState, is_retryable
 from intercom_sync.client.transport import ShardedTransport
 from intercom_sync.clock import Clock, SystemClock
-from intercom_sync.config import REGION_HOSTS
+from intercom_sync.config import MAX_WORKERS, REGION_HOSTS
 
 if TYPE_CHECKING:
     from intercom_sync.config import Settings
@@ -60,15 +60,16 @@ SCROLL_PATH = "/companies/scroll"
 
 @dataclass(frozen=True)
 class ClientOptions:
-    """What the client needs from the configuration."""
+    """What the client needs from the configuration: plain values, built from `Settings`
+    (`from_settings`), so every default is the settings' own."""
 
     base_url: str
     token: SecretStr = field(repr=False)
-    api_version: str = "2.11"
-    api_rate_limit: int = 9500
-    num_workers: int | Literal["auto"] = "auto"
-    timeout: float = 60.0
-    max_attempts: int = 8
+    api_version: str
+    api_rate_limit: int
+    num_workers: int | Literal["auto"]
+    timeout: float
+    max_attempts: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClientOptions:

@@ -6,7 +6,6 @@ Starts the simulator on 127.0.0.1 (its own thread, real rate limits), syncs it i
 
 from __future__ import annotations
 
-import os
 import socket
 import tempfile
 import time
@@ -25,7 +24,6 @@ from intercom_sync.simulator.spec import DEFAULT_TOKEN, SimulatorConfig, WorldSp
 from intercom_sync.store import open_store
 
 _EXAMPLE_QUERY = "SELECT state, count(*) FROM conversations GROUP BY state"
-_TOKEN_ENV = "INTERCOM_DEMO_TOKEN"  # noqa: S105 - the name of a variable
 DEMO_HOST = "127.0.0.1"
 
 
@@ -51,26 +49,19 @@ def run_demo(
     sim, server = start_demo_simulator(scale, seed)
     try:
         console.print(f"Simulated Intercom API at {server.base_url}")
-        env_before = os.environ.get(_TOKEN_ENV)
-        os.environ[_TOKEN_ENV] = DEFAULT_TOKEN
-        try:
-            with tempfile.TemporaryDirectory() as empty:  # ignore any ./intercom-sync.toml
-                settings = load(
-                    None,
-                    {
-                        "access_token": {"env": _TOKEN_ENV},
-                        "base_url": server.base_url,
-                        "store_url": f"sqlite:///{store_path}",
-                        "search_lag_seconds": sim.quirks.search_lag_seconds,
-                    },
-                    cwd=empty,
-                )
-                outcome = run_sync(settings, full=full, console=console)
-        finally:
-            if env_before is None:
-                os.environ.pop(_TOKEN_ENV, None)
-            else:
-                os.environ[_TOKEN_ENV] = env_before
+        with tempfile.TemporaryDirectory() as empty:  # ignore any ./intercom-sync.toml
+            settings = load(
+                None,
+                {
+                    # The simulator's well-known token: a literal, since it guards nothing.
+                    "access_token": DEFAULT_TOKEN,
+                    "base_url": server.base_url,
+                    "store_url": f"sqlite:///{store_path}",
+                    "search_lag_seconds": sim.quirks.search_lag_seconds,
+                },
+                cwd=empty,
+            )
+        outcome = run_sync(settings, full=full, console=console)
     finally:
         server.stop()
     show_store(console, store_path)

@@ -78,25 +78,25 @@ class NullProgress:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """The settings a run needs, resolved from configuration and flags."""
+    """What a run needs: plain values, built by `engine.sync.run_options` from the
+    settings and the run's fixed knobs, so no value here has a default of its own."""
 
-    full: bool = False
-    start: int = 1_577_836_800  # 2020-01-01T00:00:00Z
-    lookback_days: int = 0
-    search_lag: float = 300.0
-    activity_logs_slice_days: int = 30
+    full: bool
+    start: int  # Unix seconds: records updated before it are not synced
+    lookback_days: int
+    search_lag: float
+    activity_logs_slice_days: int
     # Seconds between membership scans (0: every run); a full run always scans.
-    membership_refresh: float = 3_600.0
-    connector: str = "intercom"
-    api_version: str = "2.11"
-    per_page: int = 150
+    membership_refresh: float
+    connector: str
+    per_page: int
     # Companies: how long to wait for another scroll open in the workspace, and how often
     # to restart ours.
-    scroll_wait_seconds: float = 600.0
-    scroll_restarts: int = 5
+    scroll_wait_seconds: float
+    scroll_restarts: int
     # How long a stream waits for another sync into the same store to finish it.
-    lock_wait_seconds: float = 3_600.0
-    child_workers: int = 64
+    lock_wait_seconds: float
+    child_workers: int
 
 
 @dataclass

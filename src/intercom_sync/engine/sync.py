@@ -22,7 +22,7 @@ from intercom_sync.client.errors import (
 from intercom_sync.client.http import ClientOptions, IntercomClient
 from intercom_sync.client.pagination import PaginationError
 from intercom_sync.clock import Clock, SystemClock
-from intercom_sync.config import Settings
+from intercom_sync.config import MAX_WORKERS, Settings
 from intercom_sync.engine.context import (
     NullProgress,
     ProgressSink,
@@ -90,7 +90,19 @@ class SyncOutcome:
         return [f"{r.name}: {r.error}" for r in self.results.values() if r.error]
 
 
+# The run's knobs that are not settings.
+CONNECTOR = "intercom"  # the connector name the store records every row under
+PER_PAGE = 150  # Intercom's largest page
+SCROLL_WAIT_SECONDS = 600.0  # for another company scroll open in the workspace to expire
+SCROLL_RESTARTS = 5  # of our own company scroll before the stream fails
+LOCK_WAIT_SECONDS = 3_600.0  # for another sync into the same store to finish a stream
+# Child fetches run as many tasks as requests can ever be in flight; the client's
+# concurrency controller decides how many of them actually are.
+CHILD_WORKERS = MAX_WORKERS
+
+
 def run_options(settings: Settings, *, full: bool) -> RunOptions:
+    """A run's options: the settings' values and the knobs above."""
     intercom = settings.intercom
     return RunOptions(
         full=full,
@@ -99,7 +111,12 @@ def run_options(settings: Settings, *, full: bool) -> RunOptions:
         search_lag=intercom.search_lag_seconds,
         activity_logs_slice_days=intercom.activity_logs_slice_days,
         membership_refresh=intercom.membership_refresh,
-        api_version=intercom.api_version,
+        connector=CONNECTOR,
+        per_page=PER_PAGE,
+        scroll_wait_seconds=SCROLL_WAIT_SECONDS,
+        scroll_restarts=SCROLL_RESTARTS,
+        lock_wait_seconds=LOCK_WAIT_SECONDS,
+        child_workers=CHILD_WORKERS,
     )
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import sys
 import time
-import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +35,7 @@ from intercom_sync.commands.common import (
     StoreOpt,
     print_error,
 )
-from intercom_sync.config import CONFIG_FILENAME, ConfigError, Settings, load_settings
+from intercom_sync.config import ConfigError, Settings, load_settings
 from intercom_sync.metrics.durations import parse_duration
 from intercom_sync.metrics.model import Config, config_from_mapping
 from intercom_sync.metrics.options import check_filters
@@ -82,24 +81,6 @@ def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
 # -- settings --------------------------------------------------------------------------------
 
 
-def _config_file(path: str | None) -> Path | None:
-    if path is not None:
-        if not Path(path).is_file():
-            raise _fail(f"config file {path} not found", EXIT_USAGE)
-        return Path(path)
-    default = Path(CONFIG_FILENAME)
-    return default if default.is_file() else None
-
-
-def _read_toml(file: Path | None) -> dict[str, Any]:
-    if file is None:
-        return {}
-    try:
-        return tomllib.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise _fail(f"{file}: cannot be read as TOML: {exc}", EXIT_USAGE) from None
-
-
 def resolve_settings(flag: str | None, config: str | None) -> Settings:
     try:
         return load_settings(config, overrides={"store_url": flag})
@@ -111,10 +92,10 @@ def resolve_store_url(flag: str | None, config: str | None) -> str:
     return resolve_settings(flag, config).store.url
 
 
-def dashboards_config(data: dict[str, Any]) -> Config:
+def dashboards_config(settings: Settings) -> Config:
     """The built-in support dashboard plus the file's `[dashboards]` (which win on an id)."""
     try:
-        return support_config().merged(config_from_mapping(data))
+        return support_config().merged(config_from_mapping({"dashboards": settings.dashboards}))
     except DefinitionError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
 
@@ -194,9 +175,8 @@ def serve(
     as_of: AsOfOpt = None,
 ) -> None:
     """Serve the dashboards and their JSON API (127.0.0.1 by default)."""
-    data = _read_toml(_config_file(config))
-    dashboards = dashboards_config(data)
     settings = resolve_settings(store, config)
+    dashboards = dashboards_config(settings)
     url = settings.store.url
     every = _interval(sync_every)
     if base_url is not None and every is None:
@@ -296,15 +276,15 @@ def query(
         raise _fail("give either SQL or --metric dashboard.widget", EXIT_USAGE)
     if output not in ("table", "json", "csv"):
         raise _fail(f"--format must be table, json or csv (got {output!r})", EXIT_USAGE)
-    data = _read_toml(_config_file(config))
-    url = resolve_store_url(store, config)
+    settings = resolve_settings(store, config)
+    url = settings.store.url
     if sql is not None:
         if view is not None:
             raise _fail("--view goes with --metric, not with SQL", EXIT_USAGE)
         _print_sql(url, sql, output)
     else:
         assert metric is not None
-        _print_metric(url, metric, dashboards_config(data), output, as_of, view)
+        _print_metric(url, metric, dashboards_config(settings), output, as_of, view)
 
 
 def _print_sql(url: str, sql_text: str, output: str) -> None:
