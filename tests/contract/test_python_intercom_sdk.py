@@ -18,8 +18,9 @@ import pytest
 from intercom import AsyncIntercom
 from intercom.types import SingleFilterSearchRequest, StartingAfterPaging
 
-from intercom_sync.simulator.service import IN_PROCESS_BASE_URL, Simulator
-from intercom_sync.simulator.spec import DEFAULT_TOKEN, SimulatorConfig, WorldSpec
+from intercom_sync.simulator.api.spec import DEFAULT_TOKEN, SimulatorConfig
+from intercom_sync.simulator.serve.simulator import IN_PROCESS_BASE_URL, Simulator
+from intercom_sync.simulator.world.spec import WorldSpec
 
 
 @pytest.fixture(scope="module")
