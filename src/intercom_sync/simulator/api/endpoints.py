@@ -27,7 +27,7 @@ from intercom_sync.simulator.api.search import (
     parse_request,
     search_page,
 )
-from intercom_sync.simulator.world.memberships import (
+from intercom_sync.simulator.world.membership_reads import (
     MembershipSnapshot,
     contact_segment_ids,
     contact_tag_ids,

@@ -39,7 +39,7 @@ from typing import Any
 
 from intercom_sync.simulator.api.render import company_shape, render
 from intercom_sync.simulator.api.spec import Quirks
-from intercom_sync.simulator.world.memberships import contact_segment_ids, contact_tag_ids
+from intercom_sync.simulator.world.membership_reads import contact_segment_ids, contact_tag_ids
 from intercom_sync.simulator.world.timeline import render_part
 from intercom_sync.simulator.world.world import World
 

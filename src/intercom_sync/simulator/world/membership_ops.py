@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from intercom_sync.simulator.world.ids import object_id
 from intercom_sync.simulator.world.memberships import TimeSegmentRule
 from intercom_sync.simulator.world.records import ContactLinks, with_links
 from intercom_sync.simulator.world.spec import DAY
-
-if TYPE_CHECKING:
-    from intercom_sync.simulator.world.world import World
+from intercom_sync.simulator.world.world import World
 
 # op -> weight in `random_memberships`
 MEMBERSHIP_MIX: dict[str, float] = {

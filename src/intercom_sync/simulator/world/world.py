@@ -1,17 +1,18 @@
-"""The simulated workspace: every record, shaped exactly like Intercom's 2.11 API.
+"""The simulated workspace: its record tables, the search history, and how they change.
 
-A `World` is built from a `WorldSpec` (same spec, same bytes) and then changed
-only through its write methods (`put`, `remove`, `append_parts`,
-`append_activity_log`), which the `Mutator` uses. Each write bumps
-`generation[kind]` and, for the searchable kinds, records the old and new
-version so `search_view(kind, as_of)` can show the index as it was at `as_of`.
+A `World` holds the tables of `tables.WorldTables` (every record, shaped exactly like
+Intercom's 2.11 API). `World.build` has the generator fill them from a `WorldSpec`
+(same spec, same bytes); after that they change only through the write methods
+(`put`, `remove`, `append_parts`, `append_activity_log`), which the `Mutator` uses.
+Each write bumps `generation[kind]` and, for the searchable kinds, records the old and
+new version so `search_view(kind, as_of)` can show the index as it was at `as_of`.
 
 Records are immutable values: a write replaces a dict, never edits one in
 place. Readers (the HTTP layer, ground truth) must not modify what they get.
 
 Memberships that move no record (a segment join, a time-based segment) live
 beside the records: `contact_links` (a `ContactLinkTable`, which records every
-join and leave for search) and `time_segments` (see `memberships.py`).
+join and leave for search) and `time_segments` (see `memberships`).
 
 The generated world counts as fully indexed: search lag applies to writes made
 after `build`, not to records whose generated `updated_at` is recent.
@@ -22,11 +23,11 @@ from __future__ import annotations
 from typing import Any
 
 from intercom_sync.clock import Clock, ManualClock
-from intercom_sync.simulator.world.memberships import ContactLinkTable, TimeSegmentRule
-from intercom_sync.simulator.world.parts_store import PartsStore
+from intercom_sync.simulator.world.generate.populate import populate
 from intercom_sync.simulator.world.records import ContactLinks
 from intercom_sync.simulator.world.searchindex import SearchIndex, SearchView
 from intercom_sync.simulator.world.spec import WorldSpec
+from intercom_sync.simulator.world.tables import RECORD_KINDS, WorldTables
 from intercom_sync.simulator.world.timeline import PartRecord
 
 __all__ = ["SEARCHABLE_KINDS", "ContactLinks", "SearchView", "World"]
@@ -34,22 +35,12 @@ __all__ = ["SEARCHABLE_KINDS", "ContactLinks", "SearchView", "World"]
 Record = dict[str, Any]
 
 SEARCHABLE_KINDS = ("contacts", "conversations", "tickets")
-RECORD_KINDS = (
-    "admins",
-    "teams",
-    "tags",
-    "segments",
-    "companies",
-    "contacts",
-    "conversations",
-    "tickets",
-)
 DELETABLE_KINDS = ("contacts", "companies", "conversations")
 # How long (simulated seconds) the search history keeps old versions.
 DEFAULT_HISTORY_RETENTION = 3_600.0
 
 
-class World:
+class World(WorldTables):
     """All records of one simulated workspace, and the ways they change."""
 
     def __init__(
@@ -59,26 +50,8 @@ class World:
         *,
         history_retention: float = DEFAULT_HISTORY_RETENTION,
     ) -> None:
-        self.spec = spec
+        super().__init__(spec)
         self.clock: Clock = clock if clock is not None else ManualClock(spec.now)
-        self.admins: dict[str, Record] = {}
-        self.teams: dict[str, Record] = {}
-        self.tags: dict[str, Record] = {}
-        self.segments: dict[str, Record] = {}
-        self.data_attributes: dict[str, list[Record]] = {"contact": [], "company": []}
-        self.companies: dict[str, Record] = {}
-        self.company_segment_ids: dict[str, list[str]] = {}
-        self.contacts: dict[str, Record] = {}
-        self.contact_links = ContactLinkTable()
-        # Segments whose membership is computed from a rule (see memberships.py).
-        self.time_segments: dict[str, TimeSegmentRule] = {}
-        self.conversations: dict[str, Record] = {}
-        self.parts = PartsStore({}, next_part_id=1)
-        self.tickets: dict[str, Record] = {}
-        self.ticket_types: dict[str, Record] = {}
-        self.activity_logs: list[Record] = []
-        # The workspace bot that authors automated parts (not an admin).
-        self.bot: Record = {"type": "bot", "id": "0", "name": "Fin", "email": ""}
         self.deleted: dict[str, dict[str, int]] = {kind: {} for kind in DELETABLE_KINDS}
         self.generation: dict[str, int] = {kind: 0 for kind in (*RECORD_KINDS, "activity_logs")}
         # Highest numeric ids handed out so far, by sequence name (see mutations).
@@ -95,8 +68,6 @@ class World:
         history_retention: float = DEFAULT_HISTORY_RETENTION,
     ) -> World:
         """Generate the workspace `spec` describes (deterministic in `spec.seed`)."""
-        from intercom_sync.simulator.world.generate.organisation import populate
-
         world = cls(spec, clock, history_retention=history_retention)
         populate(world)
         world.contact_links.track(world.clock.now, history_retention)
@@ -108,13 +79,6 @@ class World:
 
     def now(self) -> int:
         return int(self.clock.now())
-
-    def records(self, kind: str) -> dict[str, Record]:
-        """The live records of a kind ("contacts", "conversations", ...)."""
-        if kind not in RECORD_KINDS:
-            raise ValueError(f"unknown record kind {kind!r}")
-        records: dict[str, Record] = getattr(self, kind)
-        return records
 
     # -- reads -------------------------------------------------------------------------------
 

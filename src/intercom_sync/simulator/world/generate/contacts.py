@@ -9,11 +9,11 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from intercom_sync.simulator.world.generate import names
 from intercom_sync.simulator.world.generate.attributes import contact_custom_values
-from intercom_sync.simulator.world.generate.organisation import GenContext
+from intercom_sync.simulator.world.generate.context import GenContext
 from intercom_sync.simulator.world.generate.weighted import Weighted
 from intercom_sync.simulator.world.ids import NumericIds, object_id
 from intercom_sync.simulator.world.records import (
@@ -22,9 +22,7 @@ from intercom_sync.simulator.world.records import (
     subscription_list,
     with_links,
 )
-
-if TYPE_CHECKING:
-    from intercom_sync.simulator.world.world import World
+from intercom_sync.simulator.world.tables import WorldTables
 
 Record = dict[str, Any]
 USER_COMPANY_COUNTS = Weighted([(0, 10), (1, 80), (2, 7), (3, 3)])
@@ -48,7 +46,7 @@ class ContactPools:
     emails: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, world: World, note_ids: NumericIds, heavy: dict[int, str]) -> ContactPools:
+    def of(cls, world: WorldTables, note_ids: NumericIds, heavy: dict[int, str]) -> ContactPools:
         # Time-based segments compute their members; nobody is listed in one.
         segments = {k: v for k, v in world.segments.items() if k not in world.time_segments}
         return cls(

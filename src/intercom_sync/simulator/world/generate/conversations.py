@@ -17,7 +17,7 @@ from typing import Any
 
 from intercom_sync.simulator.world.generate import names
 from intercom_sync.simulator.world.generate.activity_time import HOUR
-from intercom_sync.simulator.world.generate.organisation import GenContext
+from intercom_sync.simulator.world.generate.context import GenContext
 from intercom_sync.simulator.world.generate.stories import (
     ADMIN_BODIES,
     BOT_BODIES,

@@ -1,68 +1,23 @@
-"""The seeded generator: fills a `World` with a realistic workspace.
+"""The workspace's organisation: admins, teams, tags, segments, data attributes, companies.
 
-Every kind of record draws from its own `random.Random(f"{seed}/{kind}")`, so
-the same spec always yields the same bytes, and changing how many tickets a
-spec asks for does not reshuffle its contacts. The organisation (admins, teams,
-tags, segments, data attributes, companies) is made here; people,
-conversations, tickets and activity logs in the `gen_*` modules.
+Made first (see `populate`): the people, conversations and tickets generated next link
+to them. `company_name` and `company_record` also make the `Mutator`'s new companies.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from intercom_sync.simulator.world.generate import names
-from intercom_sync.simulator.world.generate.activity_time import ActivityCalendar
 from intercom_sync.simulator.world.generate.attributes import company_custom_values, data_attributes
+from intercom_sync.simulator.world.generate.context import GenContext
 from intercom_sync.simulator.world.ids import NumericIds, object_id
 from intercom_sync.simulator.world.records import tag_record
 from intercom_sync.simulator.world.spec import DAY
-
-if TYPE_CHECKING:
-    from intercom_sync.simulator.world.world import World
+from intercom_sync.simulator.world.tables import WorldTables
 
 Record = dict[str, Any]
-
-
-@dataclass
-class GenContext:
-    world: World
-    calendar: ActivityCalendar
-
-    def rng(self, kind: str) -> random.Random:
-        return random.Random(f"{self.world.spec.seed}/{kind}")
-
-    @property
-    def horizon(self) -> int:
-        """The last second anything generated may happen at."""
-        return self.world.spec.now - 1
-
-    def early_time(self, rng: random.Random, share: float = 0.05) -> int:
-        """A moment in the first `share` of the history (workspace set-up, imports)."""
-        start = self.calendar.start
-        return start + rng.randrange(max(1, int((self.horizon - start) * share)))
-
-
-def populate(world: World) -> None:
-    """Generate every record of `world.spec` into `world` (called by `World.build`)."""
-    from intercom_sync.simulator.world.generate import contacts, conversations, tickets
-
-    spec = world.spec
-    if (spec.conversations or spec.tickets) and (spec.contacts < 1 or spec.admins < 1):
-        raise ValueError("conversations and tickets need at least one contact and one admin")
-    context = GenContext(world, ActivityCalendar(spec))
-    make_admins(context)
-    make_teams(context)
-    make_tags(context)
-    make_segments(context)
-    make_data_attributes(context)
-    make_companies(context)
-    contacts.make_contacts(context)
-    conversations.make_conversations(context)
-    tickets.make_tickets(context)
-    tickets.make_activity_logs(context)
 
 
 def _person_names(rng: random.Random, count: int) -> list[tuple[str, str]]:
@@ -207,7 +162,7 @@ def make_companies(context: GenContext) -> None:
 
 
 def company_record(
-    world: World,
+    world: WorldTables,
     rng: random.Random,
     company_id: str,
     created_at: int,

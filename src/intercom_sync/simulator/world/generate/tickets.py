@@ -8,7 +8,7 @@ from typing import Any
 
 from intercom_sync.simulator.world.generate import names
 from intercom_sync.simulator.world.generate.activity_time import HOUR
-from intercom_sync.simulator.world.generate.organisation import GenContext
+from intercom_sync.simulator.world.generate.context import GenContext
 from intercom_sync.simulator.world.generate.weighted import Weighted
 from intercom_sync.simulator.world.ids import NumericIds, uuid_from
 from intercom_sync.simulator.world.records import (
