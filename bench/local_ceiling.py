@@ -40,9 +40,13 @@ from intercom_sync.engine.bounds import plan_search_pass, search_body
 from intercom_sync.engine.context import NullProgress, RunOptions, SyncContext
 from intercom_sync.engine.runners.search_stream import _page_write
 from intercom_sync.engine.tuning import tune_gc
-from intercom_sync.simulator.api.spec import Quirks, RateLimitSpec, SimulatorConfig
-from intercom_sync.simulator.serve.simulator import Simulator
-from intercom_sync.simulator.world.spec import WorldSpec
+from intercom_sync.simulator.service import (
+    Quirks,
+    RateLimitSpec,
+    Simulator,
+    SimulatorConfig,
+    WorldSpec,
+)
 from intercom_sync.store import open_store
 from intercom_sync.store.writer import AsyncStore
 from intercom_sync.streams.catalog import STREAMS

@@ -60,9 +60,7 @@ def parse_args() -> argparse.Namespace:
 
 # -- generation ---------------------------------------------------------------------------
 def generate_in_this_process(scale: str) -> None:
-    from intercom_sync.simulator.api.spec import SimulatorConfig
-    from intercom_sync.simulator.serve.simulator import Simulator
-    from intercom_sync.simulator.world.spec import WorldSpec
+    from intercom_sync.simulator.service import Simulator, SimulatorConfig, WorldSpec
 
     started = time.perf_counter()
     sim = Simulator(SimulatorConfig(world=WorldSpec.preset(scale, seed=1)))

@@ -53,7 +53,7 @@ from intercom_sync.clock import Clock
 from intercom_sync.metrics import support_config
 from intercom_sync.metrics.indexes import apply_indexes
 from intercom_sync.metrics.synthetic import SyntheticSpec, write_synthetic
-from intercom_sync.simulator.world.spec import PRESETS
+from intercom_sync.simulator.service import PRESETS
 from intercom_sync.store import Store, open_store
 from intercom_sync.web.app import create_app
 from intercom_sync.web.cli import resolve_clock

@@ -17,16 +17,14 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from intercom_sync.simulator.api.spec import SimulatorConfig
-from intercom_sync.simulator.world.spec import WorldSpec
 from tests.postgres import postgres_url  # noqa: F401 - a fixture, shared
 
 if TYPE_CHECKING:  # imported lazily so a broken simulator cannot break unrelated test files
-    from intercom_sync.simulator.serve.simulator import Simulator
+    from intercom_sync.simulator.service import Simulator
 
 
 def _simulator(preset: str) -> Simulator:
-    from intercom_sync.simulator.serve.simulator import Simulator
+    from intercom_sync.simulator.service import Simulator, SimulatorConfig, WorldSpec
 
     return Simulator(SimulatorConfig(world=WorldSpec.preset(preset)))
 

@@ -29,15 +29,15 @@ from typing import Any, Literal
 import httpx
 import pytest
 
-from intercom_sync.simulator.api.spec import (
+from intercom_sync.simulator.service import (
     SCOPES,
     FaultSpec,
     RateLimitSpec,
+    Simulator,
     SimulatorConfig,
     TokenSpec,
+    WorldSpec,
 )
-from intercom_sync.simulator.serve.simulator import Simulator
-from intercom_sync.simulator.world.spec import WorldSpec
 from tests.openapi_schemas import openapi_document, validation_errors
 
 VERSIONS = ("2.11", "2.14")

@@ -18,16 +18,17 @@ from pathlib import Path
 import pytest
 
 from intercom_sync.clock import OffsetClock
-from intercom_sync.simulator.api.spec import (
+from intercom_sync.simulator.service import (
     DEFAULT_TOKEN,
     FaultSpec,
     Quirks,
     RateLimitSpec,
+    RunningServer,
+    Simulator,
     SimulatorConfig,
+    WorldSpec,
+    serve_in_thread,
 )
-from intercom_sync.simulator.serve.server import RunningServer, serve_in_thread
-from intercom_sync.simulator.serve.simulator import Simulator
-from intercom_sync.simulator.world.spec import WorldSpec
 
 
 @dataclass

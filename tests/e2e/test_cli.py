@@ -19,8 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from intercom_sync.simulator.api.spec import SCOPES, FaultSpec, TokenSpec
-from intercom_sync.simulator.world.spec import WorldSpec
+from intercom_sync.simulator.service import SCOPES, FaultSpec, TokenSpec, WorldSpec
 from intercom_sync.streams.catalog import STREAM_NAMES
 from tests.e2e.harness import open_test_store
 from tests.e2e.loopback import (

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from intercom_sync.simulator.api.spec import FaultSpec, Quirks
-from intercom_sync.simulator.world.spec import WorldSpec
+from intercom_sync.simulator.service import FaultSpec, Quirks, WorldSpec
 from intercom_sync.store.base import Store
 from intercom_sync.streams.catalog import TABLE_STREAMS
 from tests.e2e.harness import differences, open_test_store, store_edges, truth_edges

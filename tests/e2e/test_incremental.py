@@ -20,9 +20,7 @@ import httpx
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.api.spec import SimulatorConfig
-from intercom_sync.simulator.serve.simulator import Simulator
-from intercom_sync.simulator.world.spec import WorldSpec
+from intercom_sync.simulator.service import Simulator, SimulatorConfig, WorldSpec
 from intercom_sync.store.base import Store
 from tests.e2e.harness import differences, open_test_store, run, stored
 

@@ -15,9 +15,7 @@ import orjson
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.api.spec import Quirks, SimulatorConfig
-from intercom_sync.simulator.serve.simulator import Simulator
-from intercom_sync.simulator.world.spec import WorldSpec
+from intercom_sync.simulator.service import Quirks, Simulator, SimulatorConfig, WorldSpec
 from tests.e2e.harness import differences, open_test_store, run, store_edges, truth_edges
 
 pytestmark = pytest.mark.slow

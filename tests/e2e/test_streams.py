@@ -11,9 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.api.spec import SimulatorConfig
-from intercom_sync.simulator.serve.simulator import Simulator
-from intercom_sync.simulator.world.spec import WorldSpec
+from intercom_sync.simulator.service import Simulator, SimulatorConfig, WorldSpec
 from intercom_sync.streams.catalog import TABLE_STREAMS
 from tests.e2e.harness import differences, open_test_store, run
 from tests.e2e.loopback import cli, cli_env, loopback_simulator

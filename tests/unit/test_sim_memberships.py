@@ -9,14 +9,19 @@ import httpx
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.api.spec import RateLimitSpec, SimulatorConfig
-from intercom_sync.simulator.api.truth import ground_truth_edges, stream_truth
-from intercom_sync.simulator.serve.simulator import Simulator
+from intercom_sync.simulator.service import (
+    DAY,
+    RateLimitSpec,
+    Simulator,
+    SimulatorConfig,
+    WorldSpec,
+    ground_truth_edges,
+    stream_truth,
+)
 from intercom_sync.simulator.world.membership_ops import NothingToChoose
 from intercom_sync.simulator.world.memberships import ContactLinkTable, TimeSegmentRule
 from intercom_sync.simulator.world.mutations import Mutator
 from intercom_sync.simulator.world.records import ContactLinks
-from intercom_sync.simulator.world.spec import DAY, WorldSpec
 from tests.openapi_schemas import validation_errors
 
 Record = dict[str, Any]

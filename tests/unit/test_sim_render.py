@@ -8,8 +8,7 @@ import orjson
 import pytest
 
 from intercom_sync.simulator.api.render import render, ticket_state_object
-from intercom_sync.simulator.api.truth import ground_truth
-from intercom_sync.simulator.world.spec import WorldSpec
+from intercom_sync.simulator.service import WorldSpec, ground_truth
 from intercom_sync.simulator.world.world import World
 from tests.openapi_schemas import validation_errors
 

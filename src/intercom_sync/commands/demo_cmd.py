@@ -19,10 +19,14 @@ from intercom_sync.clock import Clock, OffsetClock
 from intercom_sync.commands.common import EXIT_USAGE, fail, load
 from intercom_sync.commands.sync_cmd import run_sync
 from intercom_sync.engine.sync import SyncOutcome
-from intercom_sync.simulator.api.spec import DEFAULT_TOKEN, SimulatorConfig
-from intercom_sync.simulator.serve.server import RunningServer, serve_in_thread
-from intercom_sync.simulator.serve.simulator import Simulator
-from intercom_sync.simulator.world.spec import WorldSpec
+from intercom_sync.simulator.service import (
+    DEFAULT_TOKEN,
+    RunningServer,
+    Simulator,
+    SimulatorConfig,
+    WorldSpec,
+    serve_in_thread,
+)
 from intercom_sync.store import open_store
 
 _EXAMPLE_QUERY = "SELECT state, count(*) FROM conversations GROUP BY state"
