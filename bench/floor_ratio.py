@@ -34,7 +34,7 @@ from benchlib import (
     sync_env,
     write_result,
 )
-from intercom_sync.simulator.truth import STREAMS as TRUTH_STREAMS
+from intercom_sync.simulator.service import STREAMS as TRUTH_STREAMS
 
 
 def parse_args() -> argparse.Namespace:

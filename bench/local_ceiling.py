@@ -41,8 +41,13 @@ from intercom_sync.engine.context import NullProgress, SyncContext
 from intercom_sync.engine.runners.search_stream import _page_write
 from intercom_sync.engine.sync import run_options
 from intercom_sync.engine.tuning import tune_gc
-from intercom_sync.simulator.service import Simulator
-from intercom_sync.simulator.spec import Quirks, RateLimitSpec, SimulatorConfig, WorldSpec
+from intercom_sync.simulator.service import (
+    Quirks,
+    RateLimitSpec,
+    Simulator,
+    SimulatorConfig,
+    WorldSpec,
+)
 from intercom_sync.store import Store, open_store
 from intercom_sync.store.writer import AsyncStore
 from intercom_sync.streams.catalog import STREAMS

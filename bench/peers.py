@@ -58,7 +58,7 @@ from benchlib import (
     sync_env,
     write_result,
 )
-from intercom_sync.simulator.truth import STREAMS as TRUTH_STREAMS
+from intercom_sync.simulator.service import STREAMS as TRUTH_STREAMS
 
 PEERS_DIR = REPO / "bench" / ".peers"
 START_DATE = "2020-01-01T00:00:00Z"

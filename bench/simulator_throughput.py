@@ -60,8 +60,7 @@ def parse_args() -> argparse.Namespace:
 
 # -- generation ---------------------------------------------------------------------------
 def generate_in_this_process(scale: str) -> None:
-    from intercom_sync.simulator.service import Simulator
-    from intercom_sync.simulator.spec import SimulatorConfig, WorldSpec
+    from intercom_sync.simulator.service import Simulator, SimulatorConfig, WorldSpec
 
     started = time.perf_counter()
     sim = Simulator(SimulatorConfig(world=WorldSpec.preset(scale, seed=1)))

@@ -52,7 +52,7 @@ from benchlib import (
 from intercom_sync.clock import Clock
 from intercom_sync.metrics import support_config
 from intercom_sync.metrics.synthetic import SyntheticSpec, write_synthetic
-from intercom_sync.simulator.spec import PRESETS
+from intercom_sync.simulator.service import PRESETS
 from intercom_sync.store import Store, apply_indexes, open_store
 from intercom_sync.web.app import create_app
 from intercom_sync.web.cli import resolve_clock

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from intercom_sync.simulator.spec import SimulatorConfig, WorldSpec
 from tests.postgres import postgres_url  # noqa: F401 - a fixture, shared
 
 if TYPE_CHECKING:  # imported lazily so a broken simulator cannot break unrelated test files
@@ -25,7 +24,7 @@ if TYPE_CHECKING:  # imported lazily so a broken simulator cannot break unrelate
 
 
 def _simulator(preset: str) -> Simulator:
-    from intercom_sync.simulator.service import Simulator
+    from intercom_sync.simulator.service import Simulator, SimulatorConfig, WorldSpec
 
     return Simulator(SimulatorConfig(world=WorldSpec.preset(preset)))
 

@@ -290,7 +290,7 @@ def _background_sync(
 
 def _register_other_commands() -> None:
     """Commands that live with their subsystem: the simulator and the dashboard."""
-    from intercom_sync.simulator.cli import simulate
+    from intercom_sync.simulator.serve.cli import simulate
     from intercom_sync.web.cli import query, serve, set_sync_factory
 
     app.command(name="simulate")(simulate)

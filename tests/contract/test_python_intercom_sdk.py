@@ -18,8 +18,13 @@ import pytest
 from intercom import AsyncIntercom
 from intercom.types import SingleFilterSearchRequest, StartingAfterPaging
 
-from intercom_sync.simulator.service import IN_PROCESS_BASE_URL, Simulator
-from intercom_sync.simulator.spec import DEFAULT_TOKEN, SimulatorConfig, WorldSpec
+from intercom_sync.simulator.service import (
+    DEFAULT_TOKEN,
+    IN_PROCESS_BASE_URL,
+    Simulator,
+    SimulatorConfig,
+    WorldSpec,
+)
 
 
 @pytest.fixture(scope="module")

@@ -29,11 +29,11 @@ from typing import Any, Literal
 import httpx
 import pytest
 
-from intercom_sync.simulator.service import Simulator
-from intercom_sync.simulator.spec import (
+from intercom_sync.simulator.service import (
     SCOPES,
     FaultSpec,
     RateLimitSpec,
+    Simulator,
     SimulatorConfig,
     TokenSpec,
     WorldSpec,

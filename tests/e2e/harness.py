@@ -13,8 +13,7 @@ import orjson
 from intercom_sync.clock import Clock
 from intercom_sync.config import Settings, load_settings
 from intercom_sync.engine.sync import SyncOutcome, sync
-from intercom_sync.simulator.service import IN_PROCESS_BASE_URL, Simulator
-from intercom_sync.simulator.spec import DEFAULT_TOKEN
+from intercom_sync.simulator.service import DEFAULT_TOKEN, IN_PROCESS_BASE_URL, Simulator
 from intercom_sync.store import Store, open_store
 from intercom_sync.store.schema import RAW_TABLES
 
@@ -134,7 +133,7 @@ _RELATION_NAMES = {"member_of": "belongs_to"}
 
 def truth_edges(world: Any) -> set[tuple[str, str, str, str, str]]:
     """The simulator's ground-truth edges in the store's vocabulary."""
-    from intercom_sync.simulator.truth import ground_truth_edges
+    from intercom_sync.simulator.service import ground_truth_edges
 
     return {
         (f"intercom_{src}", sid, _RELATION_NAMES.get(rel, rel), f"intercom_{dst}", did)

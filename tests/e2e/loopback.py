@@ -18,15 +18,16 @@ from pathlib import Path
 import pytest
 
 from intercom_sync.clock import OffsetClock
-from intercom_sync.simulator.server import RunningServer, serve_in_thread
-from intercom_sync.simulator.service import Simulator
-from intercom_sync.simulator.spec import (
+from intercom_sync.simulator.service import (
     DEFAULT_TOKEN,
     FaultSpec,
     Quirks,
     RateLimitSpec,
+    RunningServer,
+    Simulator,
     SimulatorConfig,
     WorldSpec,
+    serve_in_thread,
 )
 
 

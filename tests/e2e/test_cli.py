@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from intercom_sync.simulator.spec import SCOPES, FaultSpec, TokenSpec, WorldSpec
+from intercom_sync.simulator.service import SCOPES, FaultSpec, TokenSpec, WorldSpec
 from intercom_sync.streams.catalog import STREAM_NAMES
 from tests.e2e.harness import open_test_store
 from tests.e2e.loopback import (

@@ -31,9 +31,8 @@ from rich.console import Console
 
 from intercom_sync.clock import ManualClock
 from intercom_sync.commands.sync_cmd import run_sync
-from intercom_sync.simulator.faults import FaultInjector
-from intercom_sync.simulator.service import Simulator
-from intercom_sync.simulator.spec import FaultSpec, SimulatorConfig, WorldSpec
+from intercom_sync.simulator.api.faults import FaultInjector
+from intercom_sync.simulator.service import FaultSpec, Simulator, SimulatorConfig, WorldSpec
 from intercom_sync.store import open_store
 from intercom_sync.streams.catalog import STREAM_NAMES
 from tests.e2e.harness import open_test_store, run, settings_for

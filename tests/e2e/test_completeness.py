@@ -20,8 +20,7 @@ import orjson
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.service import Simulator
-from intercom_sync.simulator.spec import FaultSpec, Quirks, SimulatorConfig, WorldSpec
+from intercom_sync.simulator.service import FaultSpec, Quirks, Simulator, SimulatorConfig, WorldSpec
 from intercom_sync.store.base import Store
 from intercom_sync.streams.catalog import TABLE_STREAMS
 from tests.e2e.harness import differences, open_test_store, run, stored

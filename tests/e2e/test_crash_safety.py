@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from intercom_sync.simulator.spec import FaultSpec, Quirks, WorldSpec
+from intercom_sync.simulator.service import FaultSpec, Quirks, WorldSpec
 from intercom_sync.store import StoreUnavailable, open_store
 from intercom_sync.store.base import Store
 from intercom_sync.store.indexes import JsonKey

@@ -25,8 +25,7 @@ from rich.console import Console
 from intercom_sync.clock import ManualClock
 from intercom_sync.commands.sync_cmd import run_sync
 from intercom_sync.engine.sync import SyncOutcome
-from intercom_sync.simulator.service import Simulator
-from intercom_sync.simulator.spec import FaultSpec, SimulatorConfig, WorldSpec
+from intercom_sync.simulator.service import FaultSpec, Simulator, SimulatorConfig, WorldSpec
 from intercom_sync.store.base import Store
 from tests.e2e.harness import differences, open_test_store, run, settings_for, stored
 

@@ -20,8 +20,7 @@ import httpx
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.service import Simulator
-from intercom_sync.simulator.spec import SimulatorConfig, WorldSpec
+from intercom_sync.simulator.service import Simulator, SimulatorConfig, WorldSpec
 from intercom_sync.store.base import Store
 from tests.e2e.harness import StoreRef, differences, open_test_store, run, stored
 

@@ -15,8 +15,7 @@ import orjson
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.service import Simulator
-from intercom_sync.simulator.spec import Quirks, SimulatorConfig, WorldSpec
+from intercom_sync.simulator.service import Quirks, Simulator, SimulatorConfig, WorldSpec
 from tests.e2e.harness import differences, open_test_store, run, store_edges, truth_edges
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.service import Simulator
-from intercom_sync.simulator.spec import SimulatorConfig, WorldSpec
+from intercom_sync.simulator.service import Simulator, SimulatorConfig, WorldSpec
 from intercom_sync.streams.catalog import TABLE_STREAMS
 from tests.e2e.harness import StoreRef, differences, open_test_store, run, store_url
 from tests.e2e.loopback import cli, cli_env, loopback_simulator

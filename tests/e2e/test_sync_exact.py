@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.service import Simulator
-from intercom_sync.simulator.spec import SimulatorConfig, WorldSpec
+from intercom_sync.simulator.service import Simulator, SimulatorConfig, WorldSpec
 from intercom_sync.store.base import Store
 from intercom_sync.streams.catalog import TABLE_STREAMS
 from tests.e2e.harness import (

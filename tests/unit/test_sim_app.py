@@ -16,21 +16,22 @@ import typer
 from typer.testing import CliRunner
 
 from intercom_sync.clock import ManualClock, OffsetClock
-from intercom_sync.simulator.cli import build_config, parse_now, simulate
-from intercom_sync.simulator.fragments import FragmentCache
-from intercom_sync.simulator.mutations import Mutator
-from intercom_sync.simulator.server import serve_in_thread
-from intercom_sync.simulator.service import Simulator
-from intercom_sync.simulator.spec import (
+from intercom_sync.simulator.api.fragments import FragmentCache
+from intercom_sync.simulator.serve.cli import build_config, parse_now
+from intercom_sync.simulator.service import (
     DEFAULT_TOKEN,
     SCOPES,
     FaultSpec,
     Quirks,
     RateLimitSpec,
+    Simulator,
     SimulatorConfig,
     TokenSpec,
     WorldSpec,
+    serve_in_thread,
+    simulate,
 )
+from intercom_sync.simulator.world.mutations import Mutator
 
 RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
 ASCENDING = {"field": "updated_at", "order": "ascending"}

@@ -6,9 +6,9 @@ import orjson
 import pytest
 import typer
 
-from intercom_sync.simulator.cli import parse_faults
-from intercom_sync.simulator.faults import FaultInjector, chunks, corrupt, truncate
-from intercom_sync.simulator.spec import FaultSpec
+from intercom_sync.simulator.api.faults import FaultInjector, chunks, corrupt, truncate
+from intercom_sync.simulator.serve.cli import parse_faults
+from intercom_sync.simulator.service import FaultSpec
 
 MIXED = FaultSpec(
     seed=11,

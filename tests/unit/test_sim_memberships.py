@@ -9,13 +9,19 @@ import httpx
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.membership_ops import NothingToChoose
-from intercom_sync.simulator.memberships import ContactLinkTable, TimeSegmentRule
-from intercom_sync.simulator.mutations import Mutator
-from intercom_sync.simulator.records import ContactLinks
-from intercom_sync.simulator.service import Simulator
-from intercom_sync.simulator.spec import DAY, RateLimitSpec, SimulatorConfig, WorldSpec
-from intercom_sync.simulator.truth import ground_truth_edges, stream_truth
+from intercom_sync.simulator.service import (
+    DAY,
+    RateLimitSpec,
+    Simulator,
+    SimulatorConfig,
+    WorldSpec,
+    ground_truth_edges,
+    stream_truth,
+)
+from intercom_sync.simulator.world.membership_ops import NothingToChoose
+from intercom_sync.simulator.world.memberships import ContactLinkTable, TimeSegmentRule
+from intercom_sync.simulator.world.mutations import Mutator
+from intercom_sync.simulator.world.records import ContactLinks
 from tests.openapi_schemas import validation_errors
 
 Record = dict[str, Any]

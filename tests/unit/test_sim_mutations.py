@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.mutations import Mutator
-from intercom_sync.simulator.spec import WorldSpec
-from intercom_sync.simulator.world import World
+from intercom_sync.simulator.service import WorldSpec
+from intercom_sync.simulator.world.mutations import Mutator
+from intercom_sync.simulator.world.world import World
 from tests.openapi_schemas import validation_errors
 from tests.unit.test_sim_world import check_conversation, world_bytes
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.ratelimit import RateLimiter
-from intercom_sync.simulator.spec import RateLimitSpec
+from intercom_sync.simulator.api.ratelimit import RateLimiter
+from intercom_sync.simulator.service import RateLimitSpec
 
 START = 1_767_225_600.0  # a multiple of 10: the start of a window
 

@@ -7,10 +7,9 @@ from typing import Any
 import orjson
 import pytest
 
-from intercom_sync.simulator.render import render, ticket_state_object
-from intercom_sync.simulator.spec import WorldSpec
-from intercom_sync.simulator.truth import ground_truth
-from intercom_sync.simulator.world import World
+from intercom_sync.simulator.api.render import render, ticket_state_object
+from intercom_sync.simulator.service import WorldSpec, ground_truth
+from intercom_sync.simulator.world.world import World
 from tests.openapi_schemas import validation_errors
 
 Record = dict[str, Any]

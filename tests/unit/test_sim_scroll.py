@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.api_errors import ApiError
-from intercom_sync.simulator.scroll import ScrollRegistry, ScrollRules
+from intercom_sync.simulator.api.errors import ApiError
+from intercom_sync.simulator.api.scroll import ScrollRegistry, ScrollRules
 
 IDS = [f"c{i:03d}" for i in range(250)]
 

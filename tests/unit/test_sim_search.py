@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from intercom_sync.simulator.api_errors import ApiError
-from intercom_sync.simulator.search import (
+from intercom_sync.simulator.api.errors import ApiError
+from intercom_sync.simulator.api.search import (
     MAX_PER_PAGE,
     SearchOptions,
     SearchPage,
@@ -22,7 +22,7 @@ from intercom_sync.simulator.search import (
     parse_request,
     search_page,
 )
-from intercom_sync.simulator.search_fields import contact_fields, conversation_fields
+from intercom_sync.simulator.api.search_fields import contact_fields, conversation_fields
 
 NY = ZoneInfo("America/New_York")
 

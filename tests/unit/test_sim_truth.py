@@ -5,16 +5,17 @@ from __future__ import annotations
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.mutations import Mutator
-from intercom_sync.simulator.spec import Quirks, WorldSpec
-from intercom_sync.simulator.truth import (
+from intercom_sync.simulator.service import (
     STREAMS,
+    Quirks,
+    WorldSpec,
     ground_truth,
     ground_truth_edges,
     part_conversation_ids,
     stream_truth,
 )
-from intercom_sync.simulator.world import World
+from intercom_sync.simulator.world.mutations import Mutator
+from intercom_sync.simulator.world.world import World
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ import orjson
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.simulator.records import EMBED_LIMIT
-from intercom_sync.simulator.spec import DAY, WorldSpec
-from intercom_sync.simulator.world import World
+from intercom_sync.simulator.service import DAY, WorldSpec
+from intercom_sync.simulator.world.records import EMBED_LIMIT
+from intercom_sync.simulator.world.world import World
 from tests.openapi_schemas import validation_errors
 
 Record = dict[str, Any]

@@ -18,9 +18,14 @@ from intercom_sync.clock import Clock, OffsetClock
 from intercom_sync.commands.common import EXIT_USAGE, fail, load
 from intercom_sync.commands.sync_cmd import run_sync
 from intercom_sync.engine.sync import SyncOutcome
-from intercom_sync.simulator.server import RunningServer, serve_in_thread
-from intercom_sync.simulator.service import Simulator
-from intercom_sync.simulator.spec import DEFAULT_TOKEN, SimulatorConfig, WorldSpec
+from intercom_sync.simulator.service import (
+    DEFAULT_TOKEN,
+    RunningServer,
+    Simulator,
+    SimulatorConfig,
+    WorldSpec,
+    serve_in_thread,
+)
 from intercom_sync.store import open_store
 
 _EXAMPLE_QUERY = "SELECT state, count(*) FROM conversations GROUP BY state"
