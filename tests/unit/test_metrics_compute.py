@@ -20,11 +20,11 @@ from intercom_sync.metrics.compute import Span, evaluate, evaluate_many, metric_
 from intercom_sync.metrics.definitions import Widget
 from intercom_sync.metrics.durations import bucket_start
 from intercom_sync.metrics.indexes import INDEXES, OBSOLETE, apply_indexes
-from intercom_sync.metrics.synthetic import write_shapes
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store import PageWrite, RecordWrite, Shapes, Store, open_store
 from intercom_sync.store.schema import RAW_TABLES
 from intercom_sync.web.readonly import run_readonly
+from tests.synthetic import write_shapes
 
 NOW = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 HOUR, DAY = 3_600_000, 86_400_000
@@ -603,7 +603,7 @@ def test_support_dashboard_is_the_same_on_both_backends(postgres_url: str, tmp_p
     import psycopg
 
     from intercom_sync.metrics import support_metrics
-    from intercom_sync.metrics.synthetic import SyntheticSpec, write_synthetic
+    from tests.synthetic import SyntheticSpec, write_synthetic
 
     name = f"support_{os.getpid()}"
     with psycopg.connect(postgres_url, autocommit=True) as admin:
