@@ -26,12 +26,13 @@ from typing import Any
 
 import orjson
 
-from intercom_sync.metrics import freshness, queue
 from intercom_sync.metrics.catalogue import Field
 from intercom_sync.metrics.definitions import Metric
 from intercom_sync.metrics.dialect import for_store
 from intercom_sync.metrics.durations import Span, iso_ms
+from intercom_sync.metrics.freshness import stream_freshness
 from intercom_sync.metrics.names import entity_names
+from intercom_sync.metrics.queue import queue_depth
 from intercom_sync.metrics.scope import (
     CONVERSATION,
     TICKET,
@@ -315,7 +316,7 @@ _CONTACT, _SEGMENT = "intercom_contact", "intercom_segment"
 
 
 def _stream_freshness(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
-    streams = freshness.stream_freshness(store, view.now_ms)[:limit]
+    streams = stream_freshness(store, view.now_ms)[:limit]
     columns = ["stream", "last synced", "age", "last run", "rows", "checked against Intercom"]
     rows = [
         [
@@ -332,7 +333,7 @@ def _stream_freshness(store: Any, metric: Metric, view: View, limit: int) -> dic
 
 
 _REGISTRY: dict[str, Computation] = {
-    "unassigned_queue_depth": queue.queue_depth,
+    "unassigned_queue_depth": queue_depth,
     "conversation_states": _conversation_states,
     "backlog_age": _backlog_age,
     "oldest_open": _oldest_open,

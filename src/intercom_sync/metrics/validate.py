@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from intercom_sync.metrics import catalogue
+import intercom_sync.metrics.catalogue as catalogue
 from intercom_sync.metrics.catalogue import Field
 from intercom_sync.metrics.definitions import (
     BETTER,
