@@ -199,7 +199,7 @@ SHAPES: dict[str, Shape] = {
         ),
     )
 }
-# "derived" is not a storage shape: it names a computation registered in `derived.py`.
+# "derived" is not a storage shape: it names a computation declared in `derived.DERIVED`.
 SHAPE_NAMES: tuple[str, ...] = (*SHAPES, "derived")
 
 

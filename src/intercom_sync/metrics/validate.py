@@ -28,7 +28,7 @@ from intercom_sync.metrics.definitions import (
     Op,
     Widget,
 )
-from intercom_sync.metrics.derived_specs import DERIVED_SPECS
+from intercom_sync.metrics.derived import DERIVED
 from intercom_sync.metrics.durations import BUCKETS, Bucket, parse_duration
 
 KNOWN_CONNECTORS: tuple[str, ...] = ("intercom",)
@@ -190,7 +190,7 @@ def _check_widget_shape(widget: Widget, where: Where) -> None:
         raise where.error("every metric of a widget must use the same group_by")
     (bucket, dimension), derived = groupings.pop(), [m for m in metrics if m.derived]
     for metric in derived:
-        spec = DERIVED_SPECS[metric.selected]
+        spec = DERIVED[metric.selected]
         if widget.kind not in spec.kinds:
             raise where.error(
                 f"derived metric {metric.selected!r} draws as {_choices(spec.kinds)}, "
@@ -255,10 +255,8 @@ def compile_metric(raw: Any, where: Where, connectors: Mapping[str, str]) -> Met
 
 def _compile_derived(spec: Mapping[str, Any], connector: str, where: Where) -> Metric:
     name = spec.get("name")
-    if name not in DERIVED_SPECS:
-        raise where.error(
-            f"unknown derived metric {name!r} (known: {_choices(sorted(DERIVED_SPECS))})"
-        )
+    if name not in DERIVED:
+        raise where.error(f"unknown derived metric {name!r} (known: {_choices(sorted(DERIVED))})")
     allowed = {"connector", "shape", "name", "group_by", "window"}
     extra = sorted(set(spec) - allowed)
     if extra:

@@ -19,8 +19,8 @@ from typing import Any
 
 from intercom_sync.metrics.compute import GroupKey, evaluate_many
 from intercom_sync.metrics.definitions import ADDITIVE_FNS, Metric, Widget
+from intercom_sync.metrics.derived import DERIVED
 from intercom_sync.metrics.derived import compute as compute_derived
-from intercom_sync.metrics.derived_specs import DERIVED_SPECS
 from intercom_sync.metrics.durations import (
     Span,
     bucket_range,
@@ -79,7 +79,7 @@ def owner_types(widget: Widget) -> list[str | None]:
     out: list[str | None] = []
     for _, metric in widget.metrics:
         if metric.derived:
-            out.append(DERIVED_SPECS[metric.selected].owner)
+            out.append(DERIVED[metric.selected].owner)
         else:
             out.append(owner_type(metric.shape, metric.selected))
     return out
