@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
 import pytest
 
 from intercom_sync.metrics import (
+    Config,
     DefinitionError,
+    config_from_mapping,
     define_config,
     define_dashboard,
     define_metric,
-    loads_toml,
     secret,
 )
 from intercom_sync.metrics.definitions import AnyOf, Condition
@@ -49,6 +51,11 @@ def seed_example() -> Any:
             ),
         },
     )
+
+
+def loads_toml(text: str) -> Config:
+    """Dashboards from TOML text, as the CLI reads them from its config file."""
+    return config_from_mapping(tomllib.loads(text))
 
 
 SEED_TOML = """

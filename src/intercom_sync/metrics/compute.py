@@ -41,14 +41,6 @@ _AGGREGATES = {"count", "count_distinct", "sum", "avg", "min", "max"}
 _TS = next(f for f in SHAPES["metric"].columns if f.name == "ts")
 
 
-def metric_span(metric: Metric, now_ms: int, periods_back: int = 0) -> Span | None:
-    """The metric's window ending at `now` (or `periods_back` whole windows earlier)."""
-    if metric.window_ms is None:
-        return None
-    end = now_ms - periods_back * metric.window_ms
-    return Span(end - metric.window_ms, end)
-
-
 @dataclass
 class _Source:
     """FROM … WHERE … of a metric, with the group expressions and their parameters."""

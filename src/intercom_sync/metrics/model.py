@@ -12,18 +12,18 @@
                                         filter=[{"field": "state", "op": "eq", "value": "open"}]),
             }})})
 
-The same dashboards in TOML live under `[dashboards.<id>.widgets.<id>]`. `define_metric`
-and `define_dashboard` only record what they are given; `define_config` (and the TOML
-loader) validate everything, so each error can name its dashboard and widget.
+The same dashboards in TOML live under `[dashboards.<id>.widgets.<id>]` of the config
+file (`config_from_mapping` reads them). `define_metric` and `define_dashboard` only
+record what they are given, as read-only mappings like the TOML tables; `define_config`
+and `config_from_mapping` validate everything, so each error can name its dashboard and
+widget.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -144,12 +144,3 @@ def config_from_mapping(data: Mapping[str, Any]) -> Config:
         raise DefinitionError("(config)", None, "[dashboards] must be a table of dashboards")
     connectors = (Connector("intercom", "intercom"),)
     return Config(connectors, _compiled(dashboards, connectors))
-
-
-def load_toml(path: str | Path) -> Config:
-    with open(path, "rb") as handle:
-        return config_from_mapping(tomllib.load(handle))
-
-
-def loads_toml(text: str) -> Config:
-    return config_from_mapping(tomllib.loads(text))
