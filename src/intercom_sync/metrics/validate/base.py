@@ -60,15 +60,15 @@ def explained(message: Callable[[Any], str]) -> WrapValidator:
     return WrapValidator(wrap)
 
 
-def identifier(what: str) -> BeforeValidator:
+def checked_identifier(value: Any, what: str) -> str:
     """A name that may end up in SQL or a URL: letters, digits and _ only."""
+    if not isinstance(value, str) or not IDENTIFIER.match(value):
+        raise invalid(f"bad {what} {value!r} (letters, digits and _ only)")
+    return value
 
-    def check(value: Any) -> Any:
-        if not isinstance(value, str) or not IDENTIFIER.match(value):
-            raise invalid(f"bad {what} {value!r} (letters, digits and _ only)")
-        return value
 
-    return BeforeValidator(check)
+def identifier(what: str) -> BeforeValidator:
+    return BeforeValidator(lambda value: checked_identifier(value, what))
 
 
 # Titles, units and labels: whatever was given, as text (a TOML number included).
@@ -89,7 +89,7 @@ class Definition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @classmethod
-    def keys(cls) -> list[str]:
+    def accepted_keys(cls) -> list[str]:
         """The keys the table takes: field names, or their aliases when they have some."""
         out: list[str] = []
         for name, info in cls.model_fields.items():

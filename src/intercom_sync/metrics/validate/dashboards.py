@@ -78,9 +78,9 @@ class WidgetInput(Definition):
     def refusal(cls, data: Any) -> str | None:
         if not isinstance(data, Mapping):
             return "a widget must be a table"
-        key = first_unknown(data, cls.keys())
+        key = first_unknown(data, cls.accepted_keys())
         if key is not None:
-            return f"unknown widget key {key!r} (known: {choices(sorted(cls.keys()))})"
+            return f"unknown widget key {key!r} (known: {choices(sorted(cls.accepted_keys()))})"
         if ("metric" in data) == ("metrics" in data):
             return "give exactly one of 'metric' or 'metrics'"
         return None
@@ -215,7 +215,7 @@ class DashboardInput(Definition):
     def refusal(cls, data: Any) -> str | None:
         if not isinstance(data, Mapping) or not isinstance(data.get("widgets"), Mapping):
             return "a dashboard needs a 'widgets' table"
-        key = first_unknown(data, cls.keys())
+        key = first_unknown(data, cls.accepted_keys())
         return None if key is None else f"unknown dashboard key {key!r} (use title, widgets)"
 
     @model_validator(mode="after")

@@ -37,7 +37,7 @@ class ConditionInput(Definition):
     def refusal(cls, data: Any) -> str | None:
         if not isinstance(data, Mapping):
             return f"a filter condition must be a table, got {data!r}"
-        key = first_unknown(data, cls.keys())
+        key = first_unknown(data, cls.accepted_keys())
         return None if key is None else f"unknown filter key {key!r} (use field, op, value)"
 
 

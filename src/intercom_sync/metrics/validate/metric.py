@@ -24,7 +24,6 @@ from pydantic import (
 )
 
 from intercom_sync.metrics.catalogue import (
-    IDENTIFIER,
     SHAPE_NAMES,
     SHAPES,
     ShapeName,
@@ -38,6 +37,7 @@ from intercom_sync.metrics.derived import DERIVED
 from intercom_sync.metrics.durations import BUCKETS, Bucket, parse_duration
 from intercom_sync.metrics.validate.base import (
     Definition,
+    checked_identifier,
     choices,
     explained,
     first_unknown,
@@ -87,7 +87,7 @@ class MetricInput(Definition):
     def refusal(cls, data: Any) -> str | None:
         if not isinstance(data, Mapping):
             return f"a metric must be a table of settings, got {type(data).__name__}"
-        key = first_unknown(data, StoredMetricInput.keys())  # it takes every metric key
+        key = first_unknown(data, StoredMetricInput.accepted_keys())  # it takes every metric key
         if key is not None:
             known = choices(sorted(StoredMetricInput.model_fields))
             return f"unknown metric key {key!r} (known: {known})"
@@ -176,9 +176,7 @@ class StoredMetricInput(MetricInput):
             raise invalid(f"shape {self.shape!r} needs {key!r}")
         if allowed is not None and value not in allowed:
             raise invalid(f"unknown {key.replace('_', ' ')} {value!r} (known: {choices(allowed)})")
-        if not isinstance(value, str) or not IDENTIFIER.match(value):
-            raise invalid(f"bad {key} {value!r} (letters, digits and _ only)")
-        return value
+        return checked_identifier(value, key)
 
     def _time_field(
         self, selected: str, fields: Mapping[str, CatalogueField]
@@ -250,7 +248,7 @@ class DerivedMetricInput(MetricInput):
         problem = super().refusal(data)
         if problem is not None:
             return problem
-        name, takes = data.get("name"), set(cls.keys())
+        name, takes = data.get("name"), set(cls.accepted_keys())
         extra = sorted({_snake_case(str(k)) for k in data if k not in takes})
         if extra and name in DERIVED:  # (an unknown name is the error to report)
             return f"derived metric {name!r} takes no {extra[0]!r}"
