@@ -55,14 +55,9 @@ class DerivedMetric:
     name: str
     kinds: tuple[Kind, ...]  # the widget kinds it draws as
     description: str
-    compute: Computation
+    compute: Computation  # the widget body, shaped like its kind's body
     # The entity type its figures are about (which filters apply), or None for the store.
     owner: str | None = CONVERSATION
-
-
-def compute(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
-    """The widget body of a derived metric (the same shape as its kind's body)."""
-    return DERIVED[metric.selected].compute(store, metric, view, limit)
 
 
 def _window(metric: Metric, view: View) -> Span:

@@ -20,7 +20,6 @@ from typing import Any
 from intercom_sync.metrics.compute import GroupKey, evaluate_many
 from intercom_sync.metrics.definitions import ADDITIVE_FNS, Metric, Widget
 from intercom_sync.metrics.derived import DERIVED
-from intercom_sync.metrics.derived import compute as compute_derived
 from intercom_sync.metrics.durations import (
     Span,
     bucket_range,
@@ -56,7 +55,7 @@ def evaluate_widget(store: Store, widget: Widget, view: View | int) -> dict[str,
         "not_filtered_by": not_filtered_by(owners, view.filters),
     }
     if widget.metric.derived:
-        body = compute_derived(store, widget.metric, view, widget.limit)
+        body = DERIVED[widget.metric.selected].compute(store, widget.metric, view, widget.limit)
     else:
         body = {
             "stat": _stat,
