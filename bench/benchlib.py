@@ -3,6 +3,9 @@ child process, the ground truth, and where results go.
 
 Benchmarks are run as scripts (`.venv/bin/python bench/<name>.py`), so this module is
 imported from the script's own directory; it is not part of the installed package.
+Importing it also puts the repository root on `sys.path`, so a benchmark can use the test
+suite's data generators (`tests.synthetic`) the way the tests do: they live under `tests/`,
+not in the product.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
 # Results and work files; BENCH_OUT moves them (e.g. a reduced run beside a full one).
 OUT = Path(os.environ.get("BENCH_OUT") or REPO / "bench" / "out")
 BIN = Path(sys.executable).parent

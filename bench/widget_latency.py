@@ -51,7 +51,6 @@ from benchlib import (
 )
 from intercom_sync.clock import Clock
 from intercom_sync.metrics import support_config
-from intercom_sync.metrics.synthetic import SyntheticSpec, write_synthetic
 from intercom_sync.simulator.service import PRESETS
 from intercom_sync.store import Store, apply_indexes, open_store
 from intercom_sync.web.app import create_app
@@ -69,6 +68,10 @@ def store_url(target: str) -> str:
 
 
 def build_synthetic(url: str, preset: str) -> None:
+    # The generator is test scaffolding (tests/synthetic.py); importable here because
+    # benchlib, imported above, put the repository root on sys.path.
+    from tests.synthetic import SyntheticSpec, write_synthetic
+
     world = PRESETS[preset]
     spec = SyntheticSpec(
         seed=world.seed,

@@ -31,11 +31,11 @@ import uvicorn
 
 from intercom_sync.clock import ManualClock
 from intercom_sync.metrics.support import support_config
-from intercom_sync.metrics.synthetic import XSS_ADMIN, XSS_TAG
 from intercom_sync.simulator.service import Simulator, SimulatorConfig, WorldSpec
 from intercom_sync.store import Store, open_store
 from intercom_sync.web.app import create_app
 from tests.e2e.harness import run
+from tests.synthetic import XSS_ADMIN, XSS_TAG
 from tests.tooling import missing_tool
 
 pytestmark = pytest.mark.slow

@@ -27,12 +27,13 @@ from typing import Any
 import pytest
 
 from intercom_sync.clock import ManualClock
-from intercom_sync.metrics.support import support_dashboard, support_metrics
+from intercom_sync.metrics.support import support_dashboard
 from intercom_sync.metrics.view import View, parse_view
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.simulator.service import Simulator, SimulatorConfig, WorldSpec
 from intercom_sync.store.base import Store
 from tests.e2e.harness import open_test_store, run
+from tests.support_values import support_metrics
 
 pytestmark = pytest.mark.slow
 

@@ -16,15 +16,16 @@ import orjson
 import pytest
 
 from intercom_sync.metrics import define_config, define_dashboard, define_metric
-from intercom_sync.metrics.compute import Span, evaluate, evaluate_many, metric_span
+from intercom_sync.metrics.compute import Span, evaluate, evaluate_many
 from intercom_sync.metrics.definitions import Widget
 from intercom_sync.metrics.durations import bucket_start
-from intercom_sync.metrics.synthetic import write_shapes
+from intercom_sync.metrics.view import View
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store import PageWrite, RecordWrite, Shapes, Store, apply_indexes, open_store
 from intercom_sync.store.indexes import INDEXES, OBSOLETE
 from intercom_sync.store.readonly import run_readonly
 from intercom_sync.store.schema import RAW_TABLES
+from tests.synthetic import write_shapes
 
 NOW = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 HOUR, DAY = 3_600_000, 86_400_000
@@ -199,14 +200,14 @@ def widget(kind: str = "stat", compare: bool = False, **metric: Any) -> Widget:
 
 def value(store: Store, **metric: Any) -> Any:
     w = widget(**metric)
-    found = evaluate(store, w.metric, metric_span(w.metric, NOW))
+    found = evaluate(store, w.metric, View(NOW).window(w.metric.window_ms))
     assert set(found) <= {(None, None)}
     return found.get((None, None))
 
 
 def grouped(store: Store, **metric: Any) -> dict[Any, Any]:
     w = widget("table", **metric)
-    return evaluate(store, w.metric, metric_span(w.metric, NOW))
+    return evaluate(store, w.metric, View(NOW).window(w.metric.window_ms))
 
 
 def count_where(store: Store, *conditions: dict[str, Any]) -> int:
@@ -537,7 +538,7 @@ def test_metrics_over_the_same_rows_share_one_statement(store: Store) -> None:
         widget(fn=fn, field="value", **m).metric for fn in ("p50", "p90", "p99", "avg", "max")
     ]
     metrics.append(widget(fn="count", **m).metric)
-    requests = [(metric, metric_span(metric, NOW)) for metric in metrics]
+    requests = [(metric, View(NOW).window(metric.window_ms)) for metric in metrics]
     counting = CountingStore(store)
     together = evaluate_many(counting, requests)  # type: ignore[arg-type]
     assert counting.statements == 2  # one ranking for the percentiles, one for the aggregates
@@ -573,7 +574,7 @@ def test_dashboard_indexes_are_created_and_used(store: Store) -> None:
     }
     for name, metric in plans.items():
         counting = PlanningStore(store)
-        evaluate(counting, metric, metric_span(metric, NOW))  # type: ignore[arg-type]
+        evaluate(counting, metric, View(NOW).window(metric.window_ms))  # type: ignore[arg-type]
         assert name in counting.plan, (name, counting.plan)
 
 
@@ -602,8 +603,8 @@ def test_support_dashboard_is_the_same_on_both_backends(postgres_url: str, tmp_p
     """Every built-in widget, queue-depth replay included, gives equal values on both."""
     import psycopg
 
-    from intercom_sync.metrics import support_metrics
-    from intercom_sync.metrics.synthetic import SyntheticSpec, write_synthetic
+    from tests.support_values import support_metrics
+    from tests.synthetic import SyntheticSpec, write_synthetic
 
     name = f"support_{os.getpid()}"
     with psycopg.connect(postgres_url, autocommit=True) as admin:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
 import pytest
 
 from intercom_sync.metrics import (
+    Config,
     DefinitionError,
+    config_from_mapping,
     define_config,
     define_dashboard,
     define_metric,
-    loads_toml,
     secret,
 )
 from intercom_sync.metrics.definitions import AnyOf, Condition
@@ -49,6 +51,11 @@ def seed_example() -> Any:
             ),
         },
     )
+
+
+def loads_toml(text: str) -> Config:
+    """Dashboards from TOML text, as the CLI reads them from its config file."""
+    return config_from_mapping(tomllib.loads(text))
 
 
 SEED_TOML = """
@@ -284,3 +291,98 @@ def test_default_time_field_is_created_at_for_conversations_and_ts_for_metrics()
     edge = define_metric(connector=INTERCOM, shape="edge", relation="tagged", window="7d")
     with pytest.raises(DefinitionError, match="needs a time field"):
         _one_widget({"kind": "stat", "metric": edge})
+
+
+@pytest.mark.parametrize(
+    ("widget", "message"),
+    [
+        ({"kind": "stat", "metric": _stat()["metric"], "compare": "yes"}, "'compare' must be true"),
+        (
+            {"kind": "stat", "metric": _stat()["metric"], "limit": True},
+            "'limit' must be an integer",
+        ),
+        ({"kind": "stat", "metric": _stat()["metric"], "sort": "size"}, "'sort' must be 'value'"),
+        ({"kind": "stat", "metric": _stat()["metric"], "better": "up"}, "'better' must be higher"),
+        ({"kind": "stat", "metrics": {}}, "'metrics' must map column labels"),
+        ({"kind": "stat", "metric": "count"}, "a metric must be a table of settings, got str"),
+        ({"kind": "stat", "metric": {"entity_type": "intercom_tag", "colour": 1}}, "metric key"),
+        (_stat(filter="state"), "a filter condition must be a table"),
+        (_stat(filter=[{"or": []}]), r"an 'or' group must be \{or = \["),
+        (_stat(filter=[{"field": "state", "op": "in", "value": [None]}]), "cannot hold null"),
+        (_stat(filter=[{"field": "createdAt", "value": "soon"}]), "not a time: 'soon'"),
+        (_stat(window=[1]), "bad window"),
+        (_stat(group_by=["day", "week"]), "cannot bucket by 'week'"),
+        (_stat(group_by=["state", "channel"]), "at most one dimension"),
+        (_stat(fn="latest", field="state", shape="edge"), "selected by 'relation'"),
+        (
+            {"kind": "stat", "metric": define_metric(connector=INTERCOM, shape="event")},
+            "shape 'event' needs 'event_type'",
+        ),
+        (
+            {
+                "kind": "stat",
+                "metric": define_metric(connector=INTERCOM, shape="rollup", name="a-b"),
+            },
+            "bad name 'a-b' .letters, digits and _ only.",
+        ),
+        (
+            {
+                "kind": "stat",
+                "metric": define_metric(
+                    connector=INTERCOM, shape="derived", name="parts_gaps", fn="count"
+                ),
+            },
+            "derived metric 'parts_gaps' takes no 'fn'",
+        ),
+        (
+            {
+                "kind": "timeseries",
+                "metric": define_metric(
+                    connector=INTERCOM,
+                    shape="derived",
+                    name="unassigned_queue_depth",
+                    group_by="state",
+                ),
+            },
+            "group_by must be one of hour, day, week, month",
+        ),
+        (
+            {"kind": "stat", "metric": {"shape": "derived", "name": "parts_gaps", "entityType": 1}},
+            "takes no 'entity_type'",
+        ),
+    ],
+)
+def test_every_check_keeps_its_wording(widget: dict[str, Any], message: str) -> None:
+    with pytest.raises(DefinitionError, match=message) as caught:
+        _one_widget(widget)
+    assert (caught.value.dashboard, caught.value.widget) == ("team_view", "the_widget")
+
+
+@pytest.mark.parametrize(
+    ("dashboards", "widget", "message"),
+    [
+        ({"d": {"title": "x"}}, None, "a dashboard needs a 'widgets' table"),
+        ({"d": {"widgets": {}}}, None, "a dashboard needs at least one widget"),
+        ({"d": {"widgets": {"w": _stat()}, "colour": 1}}, None, "unknown dashboard key 'colour'"),
+        ({"d": {"widgets": {"bad-id": _stat()}}}, "bad-id", "bad widget id 'bad-id'"),
+        ({"d": {"widgets": {"w": "stat"}}}, "w", "a widget must be a table"),
+    ],
+)
+def test_dashboard_checks_name_the_dashboard(
+    dashboards: dict[str, Any], widget: str | None, message: str
+) -> None:
+    with pytest.raises(DefinitionError, match=message) as caught:
+        define_config(connectors=[INTERCOM], dashboards=dashboards)
+    assert (caught.value.dashboard, caught.value.widget) == ("d", widget)
+
+
+def test_a_metric_without_connector_needs_a_single_one() -> None:
+    other = {"name": "other", "connectorId": "intercom"}
+    widget = {"kind": "stat", "metric": {"entity_type": "intercom_tag"}}
+    with pytest.raises(DefinitionError, match="metric has no 'connector' and the config has"):
+        define_config(connectors=[INTERCOM, other], dashboards={"d": {"widgets": {"w": widget}}})
+    named = {"kind": "stat", "metric": {"entity_type": "intercom_tag", "connector": other}}
+    config = define_config(
+        connectors=[INTERCOM, other], dashboards={"d": {"widgets": {"w": named}}}
+    )
+    assert config.dashboards["d"].widgets["w"].metric.connector == "other"

@@ -13,14 +13,15 @@ from typing import Any
 import orjson
 import pytest
 
-from intercom_sync.metrics import support_dashboard, support_metrics
+from intercom_sync.metrics import support_dashboard
 from intercom_sync.metrics.freshness import stream_freshness, sync_overview, to_ms
 from intercom_sync.metrics.queue import queue_points
-from intercom_sync.metrics.synthetic import SyntheticSpec, write_shapes, write_synthetic
 from intercom_sync.metrics.view import parse_view
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store import PageWrite, RunRecord, Shapes, Store, open_store
 from intercom_sync.store.queue_spans import queue_spans
+from tests.support_values import support_metrics
+from tests.synthetic import SyntheticSpec, write_shapes, write_synthetic
 
 DAY, HOUR = 86_400_000, 3_600_000
 SPEC = SyntheticSpec(seed=5, conversations=400, contacts=50, admins=8, teams=3, tags=6)

@@ -13,9 +13,9 @@ import pytest
 from intercom_sync.metrics.durations import Span, chart_bucket, partial_buckets
 from intercom_sync.metrics.emptiness import why
 from intercom_sync.metrics.states import oldest_open, open_created_between, state_counts
-from intercom_sync.metrics.synthetic import write_shapes
 from intercom_sync.metrics.view import Filters, View, ViewError, parse_view, year_earlier
 from intercom_sync.store import PageWrite, Shapes, Store, open_store
+from tests.synthetic import write_shapes
 
 DAY = 86_400_000
 NOW = 1_767_225_600_000 + 15 * 3_600_000  # 2026-01-01T15:00:00Z

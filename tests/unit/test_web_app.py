@@ -14,12 +14,12 @@ import pytest
 
 from intercom_sync.clock import ManualClock, OffsetClock
 from intercom_sync.metrics import define_config, define_dashboard, define_metric, support_config
-from intercom_sync.metrics.synthetic import SyntheticSpec, write_synthetic
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store import Store, open_store
 from intercom_sync.web.app import create_app, plotly_js
 from intercom_sync.web.auth import COOKIE, session_value
 from intercom_sync.web.background import BackgroundSync
+from tests.synthetic import SyntheticSpec, write_synthetic
 
 SPEC = SyntheticSpec(seed=3, conversations=200, contacts=40, admins=6, teams=3, tags=5)
 NOW_S = SPEC.now_ms / 1000

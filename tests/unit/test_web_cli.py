@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 
 from intercom_sync.clock import ManualClock
 from intercom_sync.metrics import support_config
-from intercom_sync.metrics.synthetic import SyntheticSpec, write_synthetic
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store import open_store
 from intercom_sync.web import cli as web_cli
 from intercom_sync.web.server import prepare_server, run_in_thread
+from tests.synthetic import SyntheticSpec, write_synthetic
 
 SPEC = SyntheticSpec(seed=9, conversations=120, contacts=20, admins=4, teams=2, tags=4)
 AS_OF = "2026-01-01T00:00:00Z"

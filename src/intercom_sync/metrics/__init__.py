@@ -5,7 +5,7 @@ The reference's model in Python (`define_config`, `define_dashboard`, `define_me
 built-in support dashboard.
 """
 
-from intercom_sync.metrics.compute import evaluate, metric_span
+from intercom_sync.metrics.compute import evaluate
 from intercom_sync.metrics.definitions import Dashboard, Metric, Widget
 from intercom_sync.metrics.durations import Span
 from intercom_sync.metrics.model import (
@@ -16,11 +16,9 @@ from intercom_sync.metrics.model import (
     define_config,
     define_dashboard,
     define_metric,
-    load_toml,
-    loads_toml,
     secret,
 )
-from intercom_sync.metrics.support import support_config, support_dashboard, support_metrics
+from intercom_sync.metrics.support import support_config, support_dashboard
 from intercom_sync.metrics.validate import DefinitionError
 from intercom_sync.metrics.widgets import evaluate_widget
 
@@ -39,11 +37,7 @@ __all__ = [
     "define_metric",
     "evaluate",
     "evaluate_widget",
-    "load_toml",
-    "loads_toml",
-    "metric_span",
     "secret",
     "support_config",
     "support_dashboard",
-    "support_metrics",
 ]

@@ -8,7 +8,6 @@ writes (camelCase keys, times in Unix milliseconds).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,7 +24,6 @@ FieldType = Literal["text", "number", "time", "bool", "list"]
 ShapeName = Literal["entity", "event", "metric", "edge", "distribution", "rollup", "derived"]
 
 # A JSON key or column must look like this before it is ever written into SQL.
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -199,7 +197,7 @@ SHAPES: dict[str, Shape] = {
         ),
     )
 }
-# "derived" is not a storage shape: it names a computation registered in `derived.py`.
+# "derived" is not a storage shape: it names a computation declared in `derived.DERIVED`.
 SHAPE_NAMES: tuple[str, ...] = (*SHAPES, "derived")
 
 

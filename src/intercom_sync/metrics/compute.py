@@ -21,11 +21,11 @@ from typing import Any
 
 from intercom_sync.metrics.catalogue import SHAPES
 from intercom_sync.metrics.definitions import PERCENTILES, AnyOf, Condition, Filter, Metric
-from intercom_sync.metrics.dialect import ALIAS, MetricDialect, for_store
 from intercom_sync.metrics.durations import Span
 from intercom_sync.metrics.scope import row_condition
 from intercom_sync.metrics.view import Filters
 from intercom_sync.store.base import Store
+from intercom_sync.store.sql import ALIAS, Dialect, for_store
 
 GroupKey = tuple[int | None, Any]  # (bucket start ms or None, dimension value or None)
 
@@ -39,14 +39,6 @@ _TIEBREAK = {
 }
 _AGGREGATES = {"count", "count_distinct", "sum", "avg", "min", "max"}
 _TS = next(f for f in SHAPES["metric"].columns if f.name == "ts")
-
-
-def metric_span(metric: Metric, now_ms: int, periods_back: int = 0) -> Span | None:
-    """The metric's window ending at `now` (or `periods_back` whole windows earlier)."""
-    if metric.window_ms is None:
-        return None
-    end = now_ms - periods_back * metric.window_ms
-    return Span(end - metric.window_ms, end)
 
 
 @dataclass
@@ -116,7 +108,7 @@ def _batch_key(index: int, metric: Metric, span: Span | None) -> tuple[Any, ...]
 
 
 def _run_aggregates(
-    store: Store, metrics: list[Metric], d: MetricDialect, src: _Source
+    store: Store, metrics: list[Metric], d: Dialect, src: _Source
 ) -> list[dict[GroupKey, Any]]:
     rows = store.query(*_aggregate_sql(metrics, d, src))
     width = len(src.groups)
@@ -129,7 +121,7 @@ def _run_aggregates(
 
 
 def _run_percentiles(
-    store: Store, metrics: list[Metric], d: MetricDialect, src: _Source
+    store: Store, metrics: list[Metric], d: Dialect, src: _Source
 ) -> list[dict[GroupKey, Any]]:
     ks = [PERCENTILES[m.fn] for m in metrics]
     rows = store.query(*_percentile_sql(metrics[0], ks, d, src))
@@ -139,7 +131,7 @@ def _run_percentiles(
 # -- FROM / WHERE ----------------------------------------------------------------------------
 
 
-def _source(metric: Metric, d: MetricDialect, span: Span | None, filters: Filters) -> _Source:
+def _source(metric: Metric, d: Dialect, span: Span | None, filters: Filters) -> _Source:
     shape = SHAPES[metric.shape]
     from_sql = f"{shape.table} {ALIAS}"
     conds = [f"{ALIAS}.connector = ?", f"{ALIAS}.{shape.selector_column} = ?"]
@@ -183,7 +175,7 @@ def _source(metric: Metric, d: MetricDialect, span: Span | None, filters: Filter
     return _Source(from_sql, " AND ".join(conds), params, groups)
 
 
-def filter_clause(items: Filter, d: MetricDialect) -> tuple[str, list[Any]]:
+def filter_clause(items: Filter, d: Dialect) -> tuple[str, list[Any]]:
     """All items ANDed; an `AnyOf` ORs its AND-groups."""
     parts: list[str] = []
     params: list[Any] = []
@@ -194,7 +186,7 @@ def filter_clause(items: Filter, d: MetricDialect) -> tuple[str, list[Any]]:
     return " AND ".join(parts), params
 
 
-def _any_of(item: AnyOf, d: MetricDialect) -> tuple[str, list[Any]]:
+def _any_of(item: AnyOf, d: Dialect) -> tuple[str, list[Any]]:
     groups: list[str] = []
     params: list[Any] = []
     for group in item.groups:
@@ -204,7 +196,7 @@ def _any_of(item: AnyOf, d: MetricDialect) -> tuple[str, list[Any]]:
     return f"({' OR '.join(groups)})", params
 
 
-def _condition(c: Condition, d: MetricDialect) -> tuple[str, list[Any]]:
+def _condition(c: Condition, d: Dialect) -> tuple[str, list[Any]]:
     x = d.field(c.field)
     value = c.value
     if c.op == "exists":
@@ -235,7 +227,7 @@ def _membership(x: str, op: str, values: list[Any]) -> tuple[str, list[Any]]:
 # -- statements ------------------------------------------------------------------------------
 
 
-def _aggregate_sql(metrics: list[Metric], d: MetricDialect, src: _Source) -> tuple[str, list[Any]]:
+def _aggregate_sql(metrics: list[Metric], d: Dialect, src: _Source) -> tuple[str, list[Any]]:
     select = [*src.groups, *(_aggregate(m, d) for m in metrics)]
     sql = f"SELECT {', '.join(select)} FROM {src.from_sql} WHERE {src.where_sql}"  # noqa: S608
     if src.groups:
@@ -243,7 +235,7 @@ def _aggregate_sql(metrics: list[Metric], d: MetricDialect, src: _Source) -> tup
     return sql, src.params
 
 
-def _aggregate(metric: Metric, d: MetricDialect) -> str:
+def _aggregate(metric: Metric, d: Dialect) -> str:
     value = "*" if metric.field is None else d.field(metric.field)
     return {
         "count": f"COUNT({value})",
@@ -255,7 +247,7 @@ def _aggregate(metric: Metric, d: MetricDialect) -> str:
     }[metric.fn]
 
 
-def _numeric(metric: Metric, d: MetricDialect, value: str) -> str:
+def _numeric(metric: Metric, d: Dialect, value: str) -> str:
     return value if metric.field is None else d.number(value, metric.field)
 
 
@@ -277,7 +269,7 @@ def _ranked(src: _Source, value: str, order: str, extra: str = "") -> tuple[str,
 
 
 def _percentile_sql(
-    metric: Metric, ks: list[int], d: MetricDialect, src: _Source
+    metric: Metric, ks: list[int], d: Dialect, src: _Source
 ) -> tuple[str, list[Any]]:
     """The two rows around rank (n−1)·k/100 of each group, for every k asked for."""
     assert metric.field is not None
@@ -291,7 +283,7 @@ def _percentile_sql(
     return sql, src.params
 
 
-def _edge_row_sql(metric: Metric, d: MetricDialect, src: _Source) -> tuple[str, list[Any]]:
+def _edge_row_sql(metric: Metric, d: Dialect, src: _Source) -> tuple[str, list[Any]]:
     """latest / first: the field's value on the newest / oldest row of each group."""
     assert metric.field is not None and metric.time_field is not None
     value = d.field(metric.field)

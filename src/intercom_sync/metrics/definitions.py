@@ -6,7 +6,6 @@ only after every name has been checked against the catalogue.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -86,7 +85,6 @@ class Metric:
     bucket: Bucket | None = None
     time_field: Field | None = None
     window_ms: int | None = None
-    params: dict[str, Any] = dataclasses.field(default_factory=dict, hash=False, compare=False)
 
     @property
     def derived(self) -> bool:

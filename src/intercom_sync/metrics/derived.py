@@ -1,37 +1,27 @@
 """Derived metrics: what one aggregate over one shape cannot express.
 
-* `unassigned_queue_depth` — conversations open and unassigned at the end of each bucket,
-  replayed from the state-change events (`queue.py`).
-* `conversation_states` — open / snoozed / closed as of the view's end (`states.py`).
-* `backlog_age`, `oldest_open` — conversations open at the view's end, by how long they
-  have been open, and the oldest of them with a link to Intercom's inbox.
-* `ticket_states` — tickets not resolved at the view's end, by state.
-* `teammates` — dbt's admin metrics for the window (`teammates.py`).
-* `tags_table` — per tag: conversations, reopens (from parts), average rating.
-* `conversations_without_parts` — conversations whose parts the store lacks, left out of
-  every part-based figure.
-* `parts_gaps` — conversations whose stored parts are fewer than the statistics say.
-* `stream_freshness` — per stream: last sync, age, the last run's outcome, rows stored,
-  the last check against Intercom's counts.
-* `volume_by_segment` — conversations created in the window per contact segment.
+`DERIVED`, at the end, declares each one once: its name, the widget kinds it draws as,
+what it shows, which entity type its figures are about (so which view filters apply),
+and its computation. Validation and the widgets read it from there.
 
-Each takes the widget's metric and the `View`; windowed ones cover the view's range (or
-their own window), the others are "as of" the view's end.
+Each computation takes the widget's metric and the `View`; windowed ones cover the view's
+range (or their own window), the others are "as of" the view's end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from intercom_sync.metrics import freshness, queue
 from intercom_sync.metrics.catalogue import Field
-from intercom_sync.metrics.definitions import Metric
-from intercom_sync.metrics.dialect import for_store
+from intercom_sync.metrics.definitions import Kind, Metric
 from intercom_sync.metrics.durations import Span, iso_ms
+from intercom_sync.metrics.freshness import stream_freshness
 from intercom_sync.metrics.names import entity_names
+from intercom_sync.metrics.queue import queue_depth
 from intercom_sync.metrics.scope import (
     CONVERSATION,
     TICKET,
@@ -42,6 +32,7 @@ from intercom_sync.metrics.scope import (
 from intercom_sync.metrics.states import oldest_open, open_created_between, state_counts
 from intercom_sync.metrics.teammates import metric_values, teammate_table
 from intercom_sync.metrics.view import View
+from intercom_sync.store.sql import for_store
 
 Computation = Callable[[Any, Metric, View, int], dict[str, Any]]
 DEFAULT_WINDOW_MS = 30 * 86_400_000
@@ -59,9 +50,14 @@ AGE_BUCKETS: tuple[tuple[str, float], ...] = (
 TICKET_OPEN_STATES = ("submitted", "in_progress", "waiting_on_customer")
 
 
-def compute(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
-    """The widget body of a derived metric (the same shape as its kind's body)."""
-    return _REGISTRY[metric.selected](store, metric, view, limit)
+@dataclass(frozen=True)
+class DerivedMetric:
+    name: str
+    kinds: tuple[Kind, ...]  # the widget kinds it draws as
+    description: str
+    compute: Computation  # the widget body, shaped like its kind's body
+    # The entity type its figures are about (which filters apply), or None for the store.
+    owner: str | None = CONVERSATION
 
 
 def _window(metric: Metric, view: View) -> Span:
@@ -315,7 +311,7 @@ _CONTACT, _SEGMENT = "intercom_contact", "intercom_segment"
 
 
 def _stream_freshness(store: Any, metric: Metric, view: View, limit: int) -> dict[str, Any]:
-    streams = freshness.stream_freshness(store, view.now_ms)[:limit]
+    streams = stream_freshness(store, view.now_ms)[:limit]
     columns = ["stream", "last synced", "age", "last run", "rows", "checked against Intercom"]
     rows = [
         [
@@ -331,16 +327,80 @@ def _stream_freshness(store: Any, metric: Metric, view: View, limit: int) -> dic
     return {"columns": columns, "units": ["", "", "min", "", "", ""], "rows": rows}
 
 
-_REGISTRY: dict[str, Computation] = {
-    "unassigned_queue_depth": queue.queue_depth,
-    "conversation_states": _conversation_states,
-    "backlog_age": _backlog_age,
-    "oldest_open": _oldest_open,
-    "ticket_states": _ticket_states,
-    "teammates": _teammates,
-    "tags_table": _tags_table,
-    "conversations_without_parts": _without_parts,
-    "parts_gaps": _parts_gaps,
-    "stream_freshness": _stream_freshness,
-    "volume_by_segment": _volume_by_segment,
+DERIVED: dict[str, DerivedMetric] = {
+    d.name: d
+    for d in (
+        DerivedMetric(
+            "unassigned_queue_depth",
+            ("timeseries",),
+            "Conversations open and unassigned at the end of each bucket, replayed from the "
+            "state-change events.",
+            queue_depth,
+        ),
+        DerivedMetric(
+            "conversation_states",
+            ("stat",),
+            "Conversations open, snoozed and closed at the end of the range, from their events.",
+            _conversation_states,
+        ),
+        DerivedMetric(
+            "backlog_age",
+            ("distribution",),
+            "Conversations open at the end of the range, by how long since they were created.",
+            _backlog_age,
+        ),
+        DerivedMetric(
+            "oldest_open",
+            ("table",),
+            "The conversations open longest at the end of the range, linked to Intercom's inbox.",
+            _oldest_open,
+        ),
+        DerivedMetric(
+            "ticket_states",
+            ("distribution",),
+            "Tickets not resolved at the end of the range, by state, from their events.",
+            _ticket_states,
+            owner=TICKET,
+        ),
+        DerivedMetric(
+            "teammates",
+            ("table",),
+            "Per teammate: dbt's admin metrics (credited to the last admin who closed) and "
+            "their replies, for conversations created in the window.",
+            _teammates,
+        ),
+        DerivedMetric(
+            "tags_table",
+            ("table",),
+            "Per tag: conversations created in the window, their reopens (from parts) and rating.",
+            _tags_table,
+        ),
+        DerivedMetric(
+            "conversations_without_parts",
+            ("stat",),
+            "Conversations created in the window whose parts the store lacks: left out of "
+            "every part-based figure.",
+            _without_parts,
+        ),
+        DerivedMetric(
+            "parts_gaps",
+            ("stat",),
+            "Conversations whose stored parts are fewer than Intercom's statistics say.",
+            _parts_gaps,
+        ),
+        DerivedMetric(
+            "volume_by_segment",
+            ("distribution",),
+            "Conversations created in the window, per segment of the contacts they involve.",
+            _volume_by_segment,
+        ),
+        DerivedMetric(
+            "stream_freshness",
+            ("table",),
+            "Per stream: when it last synced, how long ago, the last run's outcome, rows "
+            "stored, the last check against Intercom's counts.",
+            _stream_freshness,
+            owner=None,
+        ),
+    )
 }

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from intercom_sync.metrics.catalogue import Field
-from intercom_sync.metrics.dialect import for_store
 from intercom_sync.metrics.durations import Span
 from intercom_sync.metrics.scope import live_entities
 from intercom_sync.metrics.view import View
 from intercom_sync.store.base import Store
+from intercom_sync.store.sql import for_store
 
 # entity type → (the stream that syncs it, what to call its records)
 _ABOUT = {

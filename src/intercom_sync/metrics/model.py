@@ -12,22 +12,23 @@
                                         filter=[{"field": "state", "op": "eq", "value": "open"}]),
             }})})
 
-The same dashboards in TOML live under `[dashboards.<id>.widgets.<id>]`. `define_metric`
-and `define_dashboard` only record what they are given; `define_config` (and the TOML
-loader) validate everything, so each error can name its dashboard and widget.
+The same dashboards in TOML live under `[dashboards.<id>.widgets.<id>]` of the config
+file (`config_from_mapping` reads them). `define_metric` and `define_dashboard` only
+record what they are given, as read-only mappings like the TOML tables; `define_config`
+and `config_from_mapping` validate everything, so each error can name its dashboard and
+widget.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from intercom_sync.metrics.definitions import Dashboard
-from intercom_sync.metrics.validate import DefinitionError, Where, compile_widget
+from intercom_sync.metrics.validate import DefinitionError, compile_dashboards
 
 
 @dataclass(frozen=True)
@@ -61,19 +62,6 @@ class Connector:
 
 
 @dataclass(frozen=True)
-class MetricSpec:
-    """What `define_metric` was given (validated later, where its widget is known)."""
-
-    definition: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class DashboardSpec:
-    widgets: dict[str, Any]
-    title: str | None = None
-
-
-@dataclass(frozen=True)
 class Config:
     connectors: tuple[Connector, ...]
     dashboards: dict[str, Dashboard]
@@ -99,7 +87,7 @@ def define_metric(
     group_by: str | Sequence[str] | None = None,
     time_field: str | None = None,
     window: str | None = None,
-) -> MetricSpec:
+) -> Mapping[str, Any]:
     given = {
         "connector": connector,
         "shape": shape,
@@ -114,19 +102,20 @@ def define_metric(
         "time_field": time_field,
         "window": window,
     }
-    return MetricSpec({k: v for k, v in given.items() if v is not None})
+    return MappingProxyType({k: v for k, v in given.items() if v is not None})
 
 
-def define_dashboard(*, widgets: Mapping[str, Any], title: str | None = None) -> DashboardSpec:
-    return DashboardSpec(dict(widgets), title)
+def define_dashboard(*, widgets: Mapping[str, Any], title: str | None = None) -> Mapping[str, Any]:
+    given = {"widgets": dict(widgets)}
+    return MappingProxyType(given if title is None else given | {"title": title})
 
 
 def define_config(
-    *, connectors: Sequence[Any], dashboards: Mapping[str, DashboardSpec | Mapping[str, Any]]
+    *, connectors: Sequence[Any], dashboards: Mapping[str, Mapping[str, Any]]
 ) -> Config:
     """Validate every dashboard against the connectors; raises `DefinitionError`."""
     resolved = tuple(as_connector(c) for c in connectors)
-    return Config(resolved, compile_dashboards(dashboards, resolved))
+    return Config(resolved, _compiled(dashboards, resolved))
 
 
 def as_connector(value: Any) -> Connector:
@@ -141,47 +130,8 @@ def as_connector(value: Any) -> Connector:
     raise DefinitionError("(config)", None, f"not a connector: {value!r}")
 
 
-def compile_dashboards(
-    dashboards: Mapping[str, DashboardSpec | Mapping[str, Any]], connectors: Sequence[Connector]
-) -> dict[str, Dashboard]:
-    by_name = {c.name: c.connector_id for c in connectors}
-    out: dict[str, Dashboard] = {}
-    for dashboard_id, spec in dashboards.items():
-        where = Where(str(dashboard_id))
-        widgets, title = _dashboard_parts(spec, where)
-        compiled = {
-            str(wid): compile_widget(
-                str(wid),
-                _widget_mapping(raw, where, wid),
-                Where(where.dashboard, str(wid)),
-                by_name,
-            )
-            for wid, raw in widgets.items()
-        }
-        if not compiled:
-            raise where.error("a dashboard needs at least one widget")
-        out[where.dashboard] = Dashboard(
-            where.dashboard, title or where.dashboard.title(), compiled
-        )
-    return out
-
-
-def _dashboard_parts(spec: Any, where: Where) -> tuple[Mapping[str, Any], str | None]:
-    if isinstance(spec, DashboardSpec):
-        return spec.widgets, spec.title
-    if isinstance(spec, Mapping) and isinstance(spec.get("widgets"), Mapping):
-        extra = sorted(set(spec) - {"widgets", "title"})
-        if extra:
-            raise where.error(f"unknown dashboard key {extra[0]!r} (use title, widgets)")
-        title = spec.get("title")
-        return spec["widgets"], None if title is None else str(title)
-    raise where.error("a dashboard needs a 'widgets' table")
-
-
-def _widget_mapping(raw: Any, where: Where, widget_id: Any) -> Mapping[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise DefinitionError(where.dashboard, str(widget_id), "a widget must be a table")
-    return raw
+def _compiled(dashboards: Any, connectors: Sequence[Connector]) -> dict[str, Dashboard]:
+    return compile_dashboards(dashboards, {c.name: c.connector_id for c in connectors})
 
 
 # -- TOML ------------------------------------------------------------------------------------
@@ -193,13 +143,4 @@ def config_from_mapping(data: Mapping[str, Any]) -> Config:
     if not isinstance(dashboards, Mapping):
         raise DefinitionError("(config)", None, "[dashboards] must be a table of dashboards")
     connectors = (Connector("intercom", "intercom"),)
-    return Config(connectors, compile_dashboards(dashboards, connectors))
-
-
-def load_toml(path: str | Path) -> Config:
-    with open(path, "rb") as handle:
-        return config_from_mapping(tomllib.load(handle))
-
-
-def loads_toml(text: str) -> Config:
-    return config_from_mapping(tomllib.loads(text))
+    return Config(connectors, _compiled(dashboards, connectors))

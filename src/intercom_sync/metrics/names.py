@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from intercom_sync.metrics.catalogue import Field
-from intercom_sync.metrics.dialect import for_store
 from intercom_sync.store.base import Store
+from intercom_sync.store.sql import for_store
 
 _NAME = Field("name", "text")
 _BATCH = 400

@@ -6,13 +6,11 @@ id the store does not hold is refused (a typo should not show an empty dashboard
 
 from __future__ import annotations
 
-from typing import Any
-
 from intercom_sync.metrics.catalogue import Field
-from intercom_sync.metrics.dialect import for_store
 from intercom_sync.metrics.scope import CONVERSATION
 from intercom_sync.metrics.view import Filters, ViewError
 from intercom_sync.store.base import Store
+from intercom_sync.store.sql import for_store
 
 # filter → (entity type of its ids, what to call one)
 _IDS = {
@@ -61,11 +59,3 @@ def check_filters(store: Store, connector: str, filters: Filters) -> None:
         )
         if not found:
             raise ViewError(key, f"no {noun} with id {value!r} in this store")
-
-
-def option_name(options: dict[str, list[dict[str, str]]], key: str, value: Any) -> str:
-    """The name shown for a filter's value (the id itself when unknown)."""
-    for item in options.get(f"{key}s", []):
-        if item["id"] == value:
-            return item["name"]
-    return str(value)

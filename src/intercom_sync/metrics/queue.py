@@ -16,7 +16,6 @@ from typing import Any
 
 from intercom_sync.metrics.catalogue import Field
 from intercom_sync.metrics.definitions import Metric
-from intercom_sync.metrics.dialect import MetricDialect, for_store
 from intercom_sync.metrics.durations import (
     Bucket,
     Span,
@@ -28,6 +27,7 @@ from intercom_sync.metrics.durations import (
 from intercom_sync.metrics.scope import CONVERSATION, live_owners
 from intercom_sync.metrics.view import View
 from intercom_sync.store.queue_spans import QUEUE_ENTERED, QUEUE_LEFT
+from intercom_sync.store.sql import Dialect, for_store
 
 STATE_CHANGE = "intercom_conversation_state_change"
 DEFAULT_WINDOW_MS = 30 * 86_400_000
@@ -93,7 +93,7 @@ def _depths(
     return out
 
 
-def _where(d: MetricDialect, connector: str, view: View, transition: str) -> tuple[str, list[Any]]:
+def _where(d: Dialect, connector: str, view: View, transition: str) -> tuple[str, list[Any]]:
     owned, owned_params = live_owners(connector, CONVERSATION, view.filters, d, "s")
     where = f"s.connector = ? AND s.event_type = ? AND {d.field(_TRANSITION)} = ? AND {owned}"
     return where, [connector, STATE_CHANGE, transition, *owned_params]

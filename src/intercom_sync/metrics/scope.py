@@ -18,9 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from intercom_sync.metrics.catalogue import EVENT_ENTITY, Field
-from intercom_sync.metrics.dialect import MetricDialect
 from intercom_sync.metrics.durations import Span
 from intercom_sync.metrics.view import Filters
+from intercom_sync.store.sql import Dialect
 
 CONVERSATION = "intercom_conversation"
 TICKET = "intercom_ticket"
@@ -56,7 +56,7 @@ def not_filtered_by(owners: list[str | None], filters: Filters) -> list[str]:
 
 
 def entity_conditions(
-    entity_type: str, filters: Filters, d: MetricDialect, alias: str
+    entity_type: str, filters: Filters, d: Dialect, alias: str
 ) -> tuple[list[str], list[Any]]:
     """Conditions on an entity row (aliased `alias`) of `entity_type`, ANDed by the caller."""
     conds: list[str] = []
@@ -82,7 +82,7 @@ def live_entities(
     connector: str,
     entity_type: str,
     filters: Filters,
-    d: MetricDialect,
+    d: Dialect,
     alias: str,
     created: Span | None = None,
 ) -> Fragment:
@@ -110,7 +110,7 @@ def owned_by_live(
     connector: str,
     owner: str,
     filters: Filters,
-    d: MetricDialect,
+    d: Dialect,
     column: str,
     created: Span | None = None,
 ) -> Fragment:
@@ -123,7 +123,7 @@ def live_owners(
     connector: str,
     owner: str,
     filters: Filters,
-    d: MetricDialect,
+    d: Dialect,
     alias: str,
     created: Span | None = None,
 ) -> Fragment:
@@ -143,7 +143,7 @@ def row_condition(
     selected: str,
     connector: str,
     filters: Filters,
-    d: MetricDialect,
+    d: Dialect,
     alias: str,
     created: Span | None = None,
 ) -> Fragment:

@@ -22,10 +22,10 @@ from typing import Any
 import orjson
 
 from intercom_sync.metrics.catalogue import Field
-from intercom_sync.metrics.dialect import MetricDialect, for_store
 from intercom_sync.metrics.scope import CONVERSATION, CREATED, TICKET, entity_conditions
 from intercom_sync.metrics.view import Filters
 from intercom_sync.store.base import Store
+from intercom_sync.store.sql import Dialect, for_store
 
 _EVENT_TYPE = {
     CONVERSATION: "intercom_conversation_state_change",
@@ -86,7 +86,7 @@ def _event(eid: Any, at: Any, packed: Any) -> tuple[tuple[int, int, int, str], s
     return key, str(eid), str(transition), state
 
 
-def _live(d: MetricDialect, owner: str, filters: Filters, connector: str) -> tuple[str, list[Any]]:
+def _live(d: Dialect, owner: str, filters: Filters, connector: str) -> tuple[str, list[Any]]:
     conds, params = entity_conditions(owner, filters, d, "s")
     where = " AND ".join(["s.connector = ?", "s.entity_type = ?", "s.deleted_at IS NULL", *conds])
     return where, [connector, owner, *params]
@@ -132,7 +132,7 @@ def state_counts(
     return +counts
 
 
-def _open_where(d: MetricDialect, filters: Filters, connector: str) -> tuple[str, list[Any]]:
+def _open_where(d: Dialect, filters: Filters, connector: str) -> tuple[str, list[Any]]:
     where, params = _live(d, CONVERSATION, filters, connector)
     return f"{where} AND {d.field(_STATE, 's')} = ?", [*params, "open"]
 

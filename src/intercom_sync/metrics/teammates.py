@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from intercom_sync.metrics.catalogue import Field
-from intercom_sync.metrics.dialect import for_store
 from intercom_sync.metrics.durations import Span
 from intercom_sync.metrics.names import entity_names
 from intercom_sync.metrics.scope import CONVERSATION, live_entities, live_owners
 from intercom_sync.metrics.view import View
 from intercom_sync.store.base import Store
 from intercom_sync.store.indexes import ADMIN_COMMENTS
+from intercom_sync.store.sql import for_store
 
 COLUMNS = (
     "teammate",

@@ -17,10 +17,9 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from intercom_sync.metrics import derived, emptiness, scope
 from intercom_sync.metrics.compute import GroupKey, evaluate_many
 from intercom_sync.metrics.definitions import ADDITIVE_FNS, Metric, Widget
-from intercom_sync.metrics.derived_specs import DERIVED_SPECS
+from intercom_sync.metrics.derived import DERIVED
 from intercom_sync.metrics.durations import (
     Span,
     bucket_range,
@@ -29,7 +28,9 @@ from intercom_sync.metrics.durations import (
     iso_ms,
     partial_buckets,
 )
+from intercom_sync.metrics.emptiness import nothing_to_show, only_zeros, why
 from intercom_sync.metrics.names import entity_names
+from intercom_sync.metrics.scope import not_filtered_by, owner_type
 from intercom_sync.metrics.view import View
 from intercom_sync.store.base import Store
 
@@ -51,10 +52,10 @@ def evaluate_widget(store: Store, widget: Widget, view: View | int) -> dict[str,
         "axis": widget.axis,
         "as_of": iso_ms(view.now_ms),
         "view": view.as_json(),
-        "not_filtered_by": scope.not_filtered_by(owners, view.filters),
+        "not_filtered_by": not_filtered_by(owners, view.filters),
     }
     if widget.metric.derived:
-        body = derived.compute(store, widget.metric, view, widget.limit)
+        body = DERIVED[widget.metric.selected].compute(store, widget.metric, view, widget.limit)
     else:
         body = {
             "stat": _stat,
@@ -62,12 +63,10 @@ def evaluate_widget(store: Store, widget: Widget, view: View | int) -> dict[str,
             "distribution": _distribution,
             "table": _table,
         }[widget.kind](store, widget, view)
-    blank = emptiness.nothing_to_show(widget.kind, body)
-    if "empty" not in body and (blank or emptiness.only_zeros(widget.kind, body)):
+    blank = nothing_to_show(widget.kind, body)
+    if "empty" not in body and (blank or only_zeros(widget.kind, body)):
         span = view.window(widget.metric.window_ms) or view.span
-        reason = emptiness.why(
-            store, widget.metric.connector, owners, span, view, structural=not blank
-        )
+        reason = why(store, widget.metric.connector, owners, span, view, structural=not blank)
         if reason:
             body["empty"] = reason
     head["axis"] = widget.axis.replace("{bucket}", str(body.get("bucket") or "day"))
@@ -79,9 +78,9 @@ def owner_types(widget: Widget) -> list[str | None]:
     out: list[str | None] = []
     for _, metric in widget.metrics:
         if metric.derived:
-            out.append(DERIVED_SPECS[metric.selected].owner)
+            out.append(DERIVED[metric.selected].owner)
         else:
-            out.append(scope.owner_type(metric.shape, metric.selected))
+            out.append(owner_type(metric.shape, metric.selected))
     return out
 
 
