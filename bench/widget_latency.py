@@ -50,11 +50,11 @@ from benchlib import (
     sync_env,
 )
 from intercom_sync.clock import Clock
+from intercom_sync.commands.dashboard_cmd import resolve_clock
 from intercom_sync.metrics import support_config
 from intercom_sync.simulator.service import PRESETS
 from intercom_sync.store import Store, apply_indexes, open_store
 from intercom_sync.web.app import create_app
-from intercom_sync.web.cli import resolve_clock
 
 TARGET_MS = 100
 PAGE_TARGET_MS = 1000

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -266,37 +265,14 @@ def demo(
             sock.close()
 
 
-def _background_sync(
-    config: str | None, store_url: str, base_url: str | None
-) -> Callable[[], Awaitable[None]]:
-    """What `serve --sync-every` runs: one incremental sync with the same settings (read
-    again each time, so an edited file takes effect). Raises `ConfigError` at once when
-    they could not sync at all, rather than at every interval."""
-    from intercom_sync.config import load_settings
-
-    overrides = {"store_url": store_url, "base_url": base_url}
-    load_settings(config, overrides=overrides).require_token()
-
-    async def run_once() -> None:
-        from intercom_sync.engine.sync import sync as run_sync
-
-        settings = load_settings(config, overrides=overrides)
-        outcome = await run_sync(settings)
-        if outcome.status != "succeeded":
-            raise RuntimeError("; ".join(outcome.errors) or outcome.status)
-
-    return run_once
-
-
 def _register_other_commands() -> None:
-    """Commands that live with their subsystem: the simulator and the dashboard."""
+    """The simulator's command, and the dashboard's (serve, query)."""
+    from intercom_sync.commands.dashboard_cmd import query, serve
     from intercom_sync.simulator.serve.cli import simulate
-    from intercom_sync.web.cli import query, serve, set_sync_factory
 
     app.command(name="simulate")(simulate)
     app.command(name="serve")(serve)
     app.command(name="query")(query)
-    set_sync_factory(_background_sync)
 
 
 _register_other_commands()

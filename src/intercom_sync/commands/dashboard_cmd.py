@@ -1,9 +1,5 @@
-"""`intercom-sync serve` and `intercom-sync query` (registered by `intercom_sync.cli`).
-
-    from intercom_sync.web.cli import query, serve, set_sync_factory
-    set_sync_factory(make_sync)          # enables `serve --sync-every 15m`
-    app.command()(serve)
-    app.command()(query)
+"""`intercom-sync serve` and `intercom-sync query`: the commands that read the store for
+dashboards (the app itself is `intercom_sync.web`; `intercom_sync.cli` registers these).
 
 The store URL is resolved like every command's settings (`--store`, else
 `INTERCOM_SYNC_STORE_URL`, else `[store] url` of the config file, else the default).
@@ -15,7 +11,6 @@ from __future__ import annotations
 import csv
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,6 +31,7 @@ from intercom_sync.commands.common import (
     print_error,
 )
 from intercom_sync.config import ConfigError, Settings, load_settings
+from intercom_sync.engine.sync import sync
 from intercom_sync.metrics.durations import parse_duration
 from intercom_sync.metrics.model import Config, config_from_mapping
 from intercom_sync.metrics.options import check_filters
@@ -51,10 +47,6 @@ from intercom_sync.web.server import is_loopback, prepare_server, run_forever
 
 TOKEN_ENV = "INTERCOM_SYNC_DASHBOARD_TOKEN"  # noqa: S105 - a variable name
 
-# (config path or None, store URL, API base URL or None) → an async callable running one
-# sync; raises ConfigError when those settings cannot sync.
-SyncFactory = Callable[[str | None, str, str | None], SyncFn]
-_sync_factory: list[SyncFactory] = []
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
@@ -66,11 +58,6 @@ AsOfOpt = Annotated[
         "conversation in the store); default: now.",
     ),
 ]
-
-
-def set_sync_factory(factory: SyncFactory) -> None:
-    """Let `serve --sync-every` run real syncs (the engine registers itself here)."""
-    _sync_factory[:] = [factory]
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
@@ -217,11 +204,25 @@ def _interval(text: str | None) -> float | None:
         raise _fail(f"--sync-every: {exc}", EXIT_USAGE) from None
 
 
+def background_sync(config: str | None, store_url: str, base_url: str | None) -> SyncFn:
+    """What `serve --sync-every` runs: one incremental sync with the same settings (read
+    again each time, so an edited file takes effect). Raises `ConfigError` at once when
+    they could not sync at all, rather than at every interval."""
+    overrides = {"store_url": store_url, "base_url": base_url}
+    load_settings(config, overrides=overrides).require_token()
+
+    async def run_once() -> None:
+        settings = load_settings(config, overrides=overrides)
+        outcome = await sync(settings)
+        if outcome.status != "succeeded":
+            raise RuntimeError("; ".join(outcome.errors) or outcome.status)
+
+    return run_once
+
+
 def _sync_fn(config: str | None, url: str, base_url: str | None) -> SyncFn:
-    if not _sync_factory:
-        raise _fail("--sync-every: background sync is not available in this build", EXIT_USAGE)
     try:
-        return _sync_factory[0](config, url, base_url)
+        return background_sync(config, url, base_url)
     except ConfigError as exc:
         raise _fail(f"--sync-every: {exc}", EXIT_USAGE) from None
 

@@ -14,10 +14,10 @@ import typer
 from typer.testing import CliRunner
 
 from intercom_sync.clock import ManualClock
+from intercom_sync.commands import dashboard_cmd as web_cli
 from intercom_sync.metrics import support_config
 from intercom_sync.metrics.widgets import evaluate_widget
 from intercom_sync.store import open_store
-from intercom_sync.web import cli as web_cli
 from intercom_sync.web.server import prepare_server, run_in_thread
 from tests.synthetic import SyntheticSpec, write_synthetic
 
@@ -230,15 +230,16 @@ def test_serve_warns_when_exposed_without_a_token(store_url: str, captured: list
     assert "without --auth-token" in result.output
 
 
-def test_serve_background_sync_needs_a_registered_engine(
+def test_serve_background_sync_runs_the_engine_with_the_same_settings(
     store_url: str, captured: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(web_cli, "_sync_factory", [])
+    monkeypatch.delenv("INTERCOM_ACCESS_TOKEN", raising=False)
     refused = invoke("serve", "--store", store_url, "--port", "0", "--sync-every", "15m")
-    assert refused.exit_code == 2 and "not available" in refused.output
+    assert refused.exit_code == 2 and "--sync-every" in refused.output  # no token to sync
+    assert "INTERCOM_ACCESS_TOKEN" in refused.output
     made: list[tuple[str | None, str, str | None]] = []
 
-    def factory(config: str | None, url: str, base_url: str | None) -> Any:
+    def background(config: str | None, url: str, base_url: str | None) -> Any:
         made.append((config, url, base_url))
 
         async def sync() -> None:
@@ -246,7 +247,7 @@ def test_serve_background_sync_needs_a_registered_engine(
 
         return sync
 
-    web_cli.set_sync_factory(factory)
+    monkeypatch.setattr(web_cli, "background_sync", background)
     result = invoke("serve", "--store", store_url, "--port", "0", "--sync-every", "15m")
     assert result.exit_code == 0, result.output
     assert made == [(None, store_url, None)]
