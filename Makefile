@@ -30,6 +30,7 @@ demo: $(VENV)/.installed
 lint: dev
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 
 typecheck: dev
 	$(BIN)/mypy
