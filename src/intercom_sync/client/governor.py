@@ -21,6 +21,10 @@ lets a request go only when all three allow it:
    the allowance. This also honours what another client of the same app has
    already used.
 
+`Reset` and `Date` are whole seconds, so where the server's window really ends
+is learned: its count is trusted up to a second past the reset until a response from
+the next window shows how soon after the whole second it really began.
+
 A 429 blocks every worker until `Retry-After` or `Reset`, plus a small random
 jitter. The logic is pure (`try_acquire(now)`, `observe(headers, now)`);
 `acquire()` only adds the waiting, on an injected `Clock`.
@@ -47,6 +51,9 @@ _SKEW_TOLERANCE = 2.0
 _MAX_RETRY_AFTER = 600.0
 # How soon to look again when only unanswered requests hold the window full.
 _IN_FLIGHT_POLL = 0.05
+# `X-RateLimit-Reset` and `Date` are whole seconds, so at first where the server's window
+# really ends is known only to within a second (see `_learn_phase`).
+_BOUNDARY_UNCERTAINTY = 1.0
 
 
 @dataclass
@@ -90,6 +97,8 @@ class RateGovernor:
         self._server_used = 0  # the largest count the server reported for that window
         self._blocked_until = -math.inf
         self._skew = 0.0  # server clock minus local clock
+        # How far past its nominal (whole-second) reset the server's window really ends.
+        self._phase = _BOUNDARY_UNCERTAINTY
         self._lock = asyncio.Lock()
 
     # -- what the governor allows ------------------------------------------------
@@ -155,10 +164,10 @@ class RateGovernor:
         if reset is None or self._server_used + self.in_flight < cap:
             return now
         if self._server_used >= cap:
-            return reset + self._reset_margin
+            return reset + self._phase + self._reset_margin
         # Only requests in flight stand in the way; they may well have been
         # counted in the previous window, so look again soon.
-        return min(reset + self._reset_margin, now + _IN_FLIGHT_POLL)
+        return min(reset + self._phase + self._reset_margin, now + _IN_FLIGHT_POLL)
 
     def _record_send(self, now: float) -> None:
         interval = self.window / self.allowance
@@ -178,9 +187,10 @@ class RateGovernor:
         Requests still in flight stay counted by the gate: they may land in it.
         """
         reset = self._server_reset
-        if reset is None or now < reset + self._reset_margin:
+        end = None if reset is None else reset + self._phase + self._reset_margin
+        if reset is None or end is None or now < end:
             return
-        passed = math.floor((now - reset - self._reset_margin) / self.window) + 1
+        passed = math.floor((now - end) / self.window) + 1
         self._server_reset = reset + passed * self.window
         self._server_used = 0
 
@@ -199,20 +209,31 @@ class RateGovernor:
         if remaining is not None and reset is not None:
             # Without a Limit header, count against our own allowance.
             reference = self.server_limit if self.server_limit is not None else self.window_cap
-            self._learn_count(reference - remaining, reset - self._skew)
+            self._learn_count(reference - remaining, reset - self._skew, now)
 
     def on_no_response(self) -> None:
         """A request ended without a response (timeout, reset): it is no longer in flight."""
         self.in_flight = max(0, self.in_flight - 1)
 
-    def _learn_count(self, used: int, reset_local: float) -> None:
+    def _learn_count(self, used: int, reset_local: float, now: float) -> None:
         current = self._server_reset
         half = self.window / 2  # resets within half a window name the same window
         if current is None or reset_local > current + half:
+            if current is not None:
+                self._learn_phase(reset_local - self.window, now)
             self._server_reset, self._server_used = reset_local, used
         elif reset_local >= current - half:
             self._server_used = max(self._server_used, used)
         # else: a late response about a window that has already ended.
+
+    def _learn_phase(self, started: float, now: float) -> None:
+        """A response from a window whose nominal start is `started` arrived at `now`, so
+        that window had begun by then: it cannot end later past its whole-second reset
+        than `now` is past `started`. The estimate only ever comes down, and never below
+        the truth (a response is stamped before it arrives) — so, starting from the full
+        second of uncertainty, it settles a round trip or so above the server's real
+        offset, however its clock is set."""
+        self._phase = min(self._phase, max(0.0, now - started))
 
     def _learn_skew(self, headers: Mapping[str, str], now: float) -> None:
         """Estimate server clock − local clock from `Date`, steadily.
@@ -249,8 +270,9 @@ class RateGovernor:
             return min(retry_after, _MAX_RETRY_AFTER)
         reset = _float_header(headers, "x-ratelimit-reset")
         if reset is not None:
-            # The reset is the current window's end: never more than a window away.
-            return min(max(reset - self._skew - now, 0.0), self.window)
+            # The reset is the current window's end (as far as whole seconds tell it):
+            # never more than a window away.
+            return min(max(reset - self._skew + self._phase - now, 0.0), self.window)
         return self.window
 
     # -- waiting -------------------------------------------------------------------
