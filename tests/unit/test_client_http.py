@@ -229,7 +229,9 @@ async def test_a_429_waits_for_the_reset_then_retries(caplog: pytest.LogCaptureF
     async with client_for(handler, clock=clock) as client:
         with caplog.at_level(logging.INFO, logger="intercom_sync.client"):
             await client.get("/admins")
-        assert "rate limited on GET /admins; all requests pause 7." in caplog.text
+        # The reset is 7 s away, and where the server's window really ends is not yet
+        # learned: up to a second after it (the governor's boundary uncertainty).
+        assert "rate limited on GET /admins; all requests pause 8." in caplog.text
         assert client.stats.rate_limited == 1
         assert client.governor.stats.rate_limited == 1
         assert client.governor.server_limit == 167
