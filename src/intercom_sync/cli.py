@@ -203,8 +203,8 @@ def check(
     readable, 2 when the token is rejected or the configuration is bad.
     """
     from intercom_sync.client.errors import AuthenticationError, IntercomError, UnreachableError
-    from intercom_sync.commands.check_cmd import check as run_check
     from intercom_sync.config import ConfigError
+    from intercom_sync.engine.access_check import check as run_check
     from intercom_sync.engine.messages import (
         first_request_message,
         token_message,

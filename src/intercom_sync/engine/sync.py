@@ -47,8 +47,8 @@ from intercom_sync.engine.runners.memberships import run_memberships
 from intercom_sync.engine.runners.parts import fetch_conversation_parts
 from intercom_sync.engine.runners.search_stream import run_search
 from intercom_sync.engine.tuning import tune_gc
-from intercom_sync.store import Store, open_store
-from intercom_sync.store.base import RunRecord
+from intercom_sync.store import open_store
+from intercom_sync.store.base import RunRecord, SyncBackend
 from intercom_sync.store.writer import AsyncStore
 from intercom_sync.streams.catalog import STREAM_NAMES, StreamSpec, select_streams
 
@@ -128,17 +128,20 @@ async def sync(
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Clock | None = None,
     progress: ProgressSink | None = None,
-    store: Store | None = None,
+    store: SyncBackend | None = None,
     options: RunOptions | None = None,
 ) -> SyncOutcome:
-    """Run one sync. Raises `FatalSyncError` for a rejected token or an unreachable host
-    (`ConfigError` for bad configuration); anything else ends up in the outcome."""
+    """Run one sync into `store` (by default the store `settings` name; a protocol adapter
+    passes a backend that emits messages instead). Raises `FatalSyncError` for a rejected
+    token or an unreachable host (`ConfigError` for bad configuration); anything else ends
+    up in the outcome."""
     chosen = tuple(streams) if streams else settings.validate_resources(STREAM_NAMES)
     specs = select_streams(list(chosen))
     tune_gc()  # once per process: see engine/tuning.py
     clock = clock or SystemClock()
-    own_store = store is None
-    store = store or open_store(settings.store.url)
+    opened = None if store is not None else open_store(settings.store.url)
+    store = store or opened
+    assert store is not None
     astore = AsyncStore(store)
     run_id = uuid.uuid4().hex[:12]
     started = clock.now()
@@ -169,9 +172,9 @@ async def sync(
         await ctx.client.aclose()
         astore.close()  # waits for the writer thread: nothing else touches the store now
         _record_finish(store, ctx, final_status, clock, actual_mode(planned, ctx.results.values()))
-        store.optimize()
-        if own_store:
-            store.close()
+        if opened is not None:
+            opened.optimize()
+            opened.close()
     return outcome
 
 
@@ -330,7 +333,9 @@ def _outcome(ctx: SyncContext, started: float, interrupted: list[str]) -> SyncOu
     )
 
 
-def _record_finish(store: Store, ctx: SyncContext, status: str, clock: Clock, mode: str) -> None:
+def _record_finish(
+    store: SyncBackend, ctx: SyncContext, status: str, clock: Clock, mode: str
+) -> None:
     streams: dict[str, Any] = {name: r.as_dict() for name, r in ctx.results.items()}
     errors = [f"{r.name}: {r.error}" for r in ctx.results.values() if r.error]
     store.finish_run(

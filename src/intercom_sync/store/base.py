@@ -154,6 +154,11 @@ class PageSink(Protocol):
 
 
 class Reader(Protocol):
+    # True for a store that holds every record synced before (a database); False for a
+    # sink that only passes this run's records on (a protocol adapter), whose counts the
+    # checks against Intercom's may only compare over what the run itself read.
+    keeps_history: bool
+
     def stored_parts(self, conversation_id: str) -> list[dict[str, Any]]:
         """Every stored part of a conversation (raw JSON), oldest first."""
         ...

@@ -42,6 +42,7 @@ class DbApiStore(ABC):
     PostgreSQL subclass it with how they connect and begin a transaction."""
 
     dialect_def: sql.Dialect
+    keeps_history = True
 
     def __init__(self, url: str) -> None:
         self.url = url

@@ -64,6 +64,10 @@ class AsyncStore:
         self._thread.start()
         self._closed = False
 
+    @property
+    def keeps_history(self) -> bool:
+        return self._backend.keeps_history
+
     async def run(self, fn: Callable[[SyncBackend], T]) -> T:
         """`fn(backend)` on the writer thread, after everything queued before it."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()

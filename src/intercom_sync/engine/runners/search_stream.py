@@ -161,11 +161,15 @@ async def _check(
     absent = (
         {} if current.full else {str(k): int(v) for k, v in (state.get("absent") or {}).items()}
     )
+    # A sink that keeps no history (a protocol adapter) can vouch only for what this pass
+    # read: its own span, counted as a full pass counts what it saw.
+    history = ctx.store.keeps_history
+    start = ctx.options.start if history else current.lower
     check = await check_stream(
         ctx,
         search,
-        search.roots(ctx.options.start, current.lower, cursor),
-        seen_pass=current.pass_id if current.full else None,
+        search.roots(start, current.lower, cursor),
+        seen_pass=current.pass_id if current.full or not history else None,
         absent=absent,
         write=write,
     )

@@ -1,4 +1,5 @@
-"""`intercom-sync check`: is the token good, and which streams may it read?
+"""Is the token good, and which streams may it read? (`intercom-sync check`, and the
+protocol adapters' connection checks.)
 
 Each stream is probed with the smallest request that needs the same permission. The
 companies stream is probed through the company data attributes (same permission): opening
