@@ -1,5 +1,7 @@
 """Peers, side by side: intercom-sync, airbyte-source-intercom and tap-intercom against the
-same simulated workspace, limit and latency (issue 5b).
+same simulated workspace, limit and latency (issue 5b) — and our own Airbyte executable,
+`source-intercom-sync`, run and counted by the same runner as airbyte-source-intercom
+(issue 14: `--tools ours-airbyte,airbyte`).
 
     .venv/bin/python bench/peers.py                      # medium, 600 s cap per peer
     .venv/bin/python bench/peers.py --reduced            # small, 60 s cap per peer
@@ -41,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from benchlib import (
+    BIN,
     DEFAULT_LATENCY_MS,
     DEFAULT_LIMIT,
     OUT,
@@ -282,7 +285,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reduced", action="store_true", help="small workspace, 60 s cap")
     parser.add_argument("--scale", help="workspace preset (default: medium, small if reduced)")
     parser.add_argument("--cap", type=float, help="seconds per peer (default 600; 60 reduced)")
-    parser.add_argument("--tools", default="ours,airbyte,singer", help="which tools to run")
+    parser.add_argument(
+        "--tools",
+        default="ours,ours-airbyte,airbyte,singer",
+        help="which tools to run (ours-airbyte: our source-intercom-sync, Airbyte protocol)",
+    )
     parser.add_argument("--latency-ms", type=float, default=DEFAULT_LATENCY_MS)
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="requests/min")
     parser.add_argument("--reinstall", action="store_true", help="fresh peer virtualenvs")
@@ -312,6 +319,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     truth: dict[str, set[tuple[str, ...]]] = {}
     if "ours" in tools:
         results["intercom-sync"], truth = run_ours(sim_args, streams, work)
+    if "ours-airbyte" in tools:
+        results[OURS_AIRBYTE], truth = run_ours_airbyte(sim_args, streams, cap, work, truth)
     for peer in peers:
         config, catalog = catalogs[peer.name]
         selected = configured_catalog(peer, catalog, shared)
@@ -346,6 +355,68 @@ def run_ours(
         stats = sim.stats()
     copied = completeness(truth, store_keys(store, streams), beyond_cap)
     return _tool_result("intercom-sync", measured, stats, copied), truth
+
+
+OURS_AIRBYTE = "source-intercom-sync"
+
+
+def run_ours_airbyte(
+    sim_args: SimulatorArgs,
+    streams: list[str],
+    cap: float,
+    work: Path,
+    truth: dict[str, set[tuple[str, ...]]],
+) -> tuple[dict[str, Any], dict[str, set[tuple[str, ...]]]]:
+    """Our Airbyte executable, run and counted exactly as the Airbyte peer is: a full-refresh
+    read of the shared streams, its stdout parsed by the same counter."""
+    executable = str(BIN / OURS_AIRBYTE)
+    counter = RecordCounter(_airbyte_record)
+    run_dir = work / "ours-airbyte"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with simulator(sim_args, work / "simulator-ours-airbyte.log") as sim:
+        truth = truth or sim.truth_keys(streams)
+        beyond_cap = sim.parts_beyond_cap()
+        config = run_dir / "config.json"
+        settings = {
+            "access_token": SIM_TOKEN,
+            "start_date": START_DATE,
+            "base_url": sim.url,
+            "api_rate_limit": sim_args.rate_limit,
+        }
+        config.write_text(json.dumps(settings))
+        catalog = run_dir / "catalog.json"
+        catalog.write_text(json.dumps(_full_refresh_catalog(executable, config, set(streams))))
+        sim.reset_stats()
+        log(f"{OURS_AIRBYTE}: reading (cap {cap:.0f} s)")
+        measured = run_measured(
+            [executable, "read", "--config", str(config), "--catalog", str(catalog)],
+            cap_seconds=cap,
+            stdout_path=work / "ours-airbyte.log",
+            on_line=counter,
+        )
+        stats = sim.stats()
+    copied = _peer_completeness(truth, counter, beyond_cap)
+    result = _tool_result(OURS_AIRBYTE, measured, stats, copied)
+    result["records_emitted"] = dict(counter.records)
+    return result, truth
+
+
+def _full_refresh_catalog(executable: str, config: Path, streams: set[str]) -> dict[str, Any]:
+    out = subprocess.run(
+        [executable, "discover", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    catalog = next(json.loads(line) for line in out.splitlines() if '"CATALOG"' in line)
+    return {
+        "streams": [
+            {"stream": s, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}
+            for s in catalog["catalog"]["streams"]
+            if s["name"] in streams
+        ]
+    }
 
 
 def run_peer(
@@ -436,13 +507,17 @@ def extrapolate(results: dict[str, Any]) -> None:
 
 
 def speedups(results: dict[str, Any]) -> dict[str, Any]:
-    ours = results.get("intercom-sync")
-    if not ours:
-        return {}
+    """Each peer's full time over ours: our CLI sync, and our Airbyte executable (the same
+    runner as the Airbyte peer's)."""
     out: dict[str, Any] = {}
-    for name, result in results.items():
-        if name != "intercom-sync" and result.get("full_time_seconds"):
-            out[name] = round(result["full_time_seconds"] / ours["wall_seconds"], 1)
+    for base in ("intercom-sync", OURS_AIRBYTE):
+        ours = results.get(base)
+        if not ours:
+            continue
+        for name, result in results.items():
+            if name not in ("intercom-sync", OURS_AIRBYTE) and result.get("full_time_seconds"):
+                factor = round(result["full_time_seconds"] / ours["wall_seconds"], 1)
+                out[name if base == "intercom-sync" else f"{name} vs {base}"] = factor
     return out
 
 
@@ -461,7 +536,8 @@ def report(result: dict[str, Any]) -> None:
         )
     print("* extrapolated from what the peer did within the cap (see full_time_basis)")
     for name, factor in result["speedup"].items():
-        print(f"intercom-sync vs {name}: {factor}x faster (target ≥ 10x)")
+        peer, _, ours = name.partition(" vs ")
+        print(f"{ours or 'intercom-sync'} vs {peer}: {factor}x faster (target ≥ 10x)")
 
 
 def main() -> None:
